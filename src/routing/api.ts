@@ -18,6 +18,8 @@ export interface RpcResult {
 
 export interface VerifyResult extends RpcResult {
   verified: Verified;
+  /** Why the weights are not verified (yet): for logs and the CLI; not part of the plugin RPC. */
+  reason?: string;
 }
 
 export interface TrafficRouterApi {

@@ -1,0 +1,173 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { Command, Option } from 'commander';
+import { createLogger, type Logger } from '../log.js';
+import { DEFAULT_PLUGIN_NAME } from '../routing/api.js';
+import { KubeClient, DEFAULT_BURST, DEFAULT_QPS } from '../kube/client.js';
+import { localRouters } from '../kube/local-router.js';
+import { createCompanionServer, listen } from '../grpc/server.js';
+import { createMetrics } from '../observability/metrics.js';
+import { startHealthServer } from '../observability/health.js';
+import { startCanaryController, DEFAULT_ATTACH_LABEL, type CanaryController } from '../canary/index.js';
+import { startDevCluster, type DevCluster } from './dev-cluster.js';
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from './defaults.js';
+
+// `serve`: the companion. gRPC TrafficRouter + health + reflection, /healthz /readyz /metrics,
+// and the long-lived-canary controller. Without KUBECONFIG (and outside a cluster) it runs
+// against an embedded dev API server seeded from examples/pinned-routes.
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_SEED_DIR = join(here, '..', '..', 'examples', 'pinned-routes');
+
+interface ServeOptions {
+  listen: string;
+  httpListen: string;
+  kubeconfig?: string;
+  context?: string;
+  dev: boolean;
+  seed: string;
+  pluginName: string;
+  kubeQps: number;
+  kubeBurst: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  longLivedCanaries: boolean;
+  attachLabel: string;
+  namespaces?: string[];
+  leaderElection: boolean;
+  leaseName: string;
+  leaseNamespace: string;
+  logLevel?: string;
+}
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the companion (gRPC traffic router, long-lived canaries, health and metrics)')
+    .option('--listen <host:port>', 'gRPC address', DEFAULT_GRPC_ADDRESS)
+    .option('--http-listen <host:port>', 'address of /healthz, /readyz and /metrics', DEFAULT_HTTP_ADDRESS)
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, in-cluster, else dev mode)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--dev', 'force dev mode: an embedded API server seeded from --seed', false)
+    .option('--seed <dir>', 'manifests that seed the dev API server', DEFAULT_SEED_DIR)
+    .option('--plugin-name <name>', 'trafficRouting.plugins key read when a request names none', DEFAULT_PLUGIN_NAME)
+    .option('--kube-qps <n>', 'API-server request rate', Number, DEFAULT_QPS)
+    .option('--kube-burst <n>', 'API-server request burst', Number, DEFAULT_BURST)
+    .option('--tls-cert <file>', 'serve gRPC over TLS with this certificate')
+    .option('--tls-key <file>', 'private key for --tls-cert')
+    .option('--no-long-lived-canaries', 'do not relabel attached pods')
+    .option('--attach-label <key>', 'pod label naming the Rollout a long-lived canary follows', DEFAULT_ATTACH_LABEL)
+    .option('--namespaces <a,b>', 'limit long-lived canaries to these namespaces', list)
+    .option('--leader-election', 'only the Lease holder relabels pods (run 2+ replicas)', false)
+    .option('--lease-name <name>', 'leader-election Lease', 'rollouts-companion')
+    .addOption(new Option('--lease-namespace <ns>', 'namespace of the Lease').env('POD_NAMESPACE').default('default'))
+    .option('--log-level <level>', 'trace, debug, info, warn, error (default: LOG_LEVEL or info)')
+    .action(async (opts: ServeOptions) => {
+      const logger = createLogger({ level: opts.logLevel });
+      await serve(opts, logger);
+    });
+}
+
+/** Dev mode unless told where the cluster is. */
+function wantsDev(opts: ServeOptions): boolean {
+  return opts.dev || !(opts.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST);
+}
+
+async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
+  let dev: DevCluster | undefined;
+  if (wantsDev(opts)) {
+    dev = await startDevCluster(opts.seed);
+    logger.warn({ apiServer: dev.api.url, kubeconfig: dev.kubeconfigPath, seeded: dev.seeded }, 'DEV MODE: embedded in-memory API server, not a cluster');
+  }
+  const kube = new KubeClient({
+    ...(dev ? { kubeConfig: dev.api.kubeConfig() } : { kubeconfig: opts.kubeconfig }),
+    context: opts.context,
+    qps: opts.kubeQps,
+    burst: opts.kubeBurst,
+  });
+
+  const metrics = createMetrics();
+  const routerFor = localRouters({
+    client: kube,
+    logger,
+    defaultPluginName: opts.pluginName,
+    events: {
+      onWrite: (kind) => metrics.routeWrites.inc({ kind }),
+      onConflict: (kind) => metrics.routeConflicts.inc({ kind }),
+    },
+  });
+  const { server, health } = createCompanionServer({
+    routerFor,
+    logger,
+    observe: (method, result, seconds) => {
+      metrics.rpcRequests.inc({ method, result });
+      metrics.rpcDuration.observe({ method }, seconds);
+    },
+  });
+  const credentials =
+    opts.tlsCert && opts.tlsKey
+      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(opts.tlsCert), private_key: readFileSync(opts.tlsKey) }])
+      : grpc.ServerCredentials.createInsecure();
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  const port = await listen(server, opts.listen, credentials);
+
+  let canaries: CanaryController | undefined;
+  if (opts.longLivedCanaries) {
+    canaries = await startCanaryController({
+      kubeConfig: kube.kubeConfig,
+      logger: logger.child({ component: 'long-lived-canaries' }),
+      labelKey: opts.attachLabel,
+      namespaces: opts.namespaces,
+      metrics,
+      leaderElection: opts.leaderElection
+        ? { leaseName: opts.leaseName, leaseNamespace: opts.leaseNamespace, identity: process.env.POD_NAME ?? `${process.pid}` }
+        : false,
+    });
+  }
+
+  const http = await startHealthServer({
+    address: opts.httpListen,
+    registry: metrics.registry,
+    live: () => true,
+    ready: () => canaries?.ready() ?? true,
+  });
+
+  logger.info(
+    { grpc: `${opts.listen.replace(/:\d+$/, '')}:${port}`, http: http.address, cluster: dev ? 'dev' : kube.server, longLivedCanaries: Boolean(canaries) },
+    'rollouts-companion serving',
+  );
+  if (dev) printDevBanner(dev, `${opts.listen.replace(/:\d+$/, '')}:${port}`, http.address);
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    health.setStatus('', 'NOT_SERVING');
+    await canaries?.stop();
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await http.close();
+    await dev?.api.close();
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
+}
+
+function printDevBanner(dev: DevCluster, grpcAddress: string, httpAddress: string): void {
+  const kc = dev.kubeconfigPath;
+  process.stderr.write(
+    [
+      '',
+      '  rollouts-companion — DEV MODE (embedded in-memory API server, simulated gateway; nothing here is a cluster)',
+      `  seeded:      ${dev.seeded.join(', ')}`,
+      `  kubeconfig:  ${kc}`,
+      `  gRPC:        ${grpcAddress}    metrics/health: http://${httpAddress}/metrics`,
+      '',
+      '  try:',
+      `    npx rollouts-companion call SetWeight --rollout examples/pinned-routes/rollout.yaml --weight 10`,
+      `    npx rollouts-companion status --kubeconfig ${kc} --rollout static-rollouts-demo`,
+      `    kubectl --kubeconfig ${kc} get httproutes -o yaml`,
+      '',
+    ].join('\n'),
+  );
+}

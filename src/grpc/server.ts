@@ -1,0 +1,128 @@
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import type { Logger } from 'pino';
+import { Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
+import type { Rollout } from '../routing/rollout.js';
+import {
+  SERVICE_NAME,
+  fromDestinations,
+  fromHeaderRoute,
+  fromMirrorRoute,
+  fromTarget,
+  packageDefinition,
+  trafficRouterService,
+  type SetHeaderRouteMsg,
+  type SetMirrorRouteMsg,
+  type TargetMsg,
+  type WeightDestinationMsg,
+} from './contract.js';
+
+// The companion's gRPC server: TrafficRouter, the standard health service and server
+// reflection (so grpcurl works without the proto file).
+
+/** Returns the router for a `trafficRouting.plugins` key ('' = the default one). */
+export type RouterFor = (pluginName: string) => TrafficRouterApi;
+
+export interface CompanionServerOptions {
+  routerFor: RouterFor;
+  logger: Logger;
+  /** Called after every RPC; result is 'ok', 'error' (an error string), 'not_verified' or 'invalid'. */
+  observe?: (method: string, result: string, seconds: number) => void;
+}
+
+interface Req {
+  target?: TargetMsg | null;
+  desiredWeight?: number;
+  canaryHash?: string;
+  stableHash?: string;
+  additionalDestinations?: WeightDestinationMsg[];
+  headerRoute?: SetHeaderRouteMsg | null;
+  mirrorRoute?: SetMirrorRouteMsg | null;
+}
+
+type Handler = (req: Req) => Promise<{ reply: object; result: string; rollout?: Rollout }>;
+
+export function createCompanionServer(options: CompanionServerOptions): { server: grpc.Server; health: HealthImplementation } {
+  const { routerFor, logger } = options;
+  const server = new grpc.Server();
+
+  const withRollout =
+    (call: (router: TrafficRouterApi, rollout: Rollout, req: Req) => Promise<RpcResult>): Handler =>
+    async (req) => {
+      const { rollout, pluginName } = fromTarget(req.target);
+      const r = await call(routerFor(pluginName), rollout, req);
+      return { reply: { error: r.error }, result: r.error ? 'error' : 'ok', rollout };
+    };
+
+  const handlers: Record<string, Handler> = {
+    InitPlugin: async (req) => {
+      if (!req.target?.rolloutJson) {
+        const r = await routerFor(req.target?.pluginName ?? '').initPlugin();
+        return { reply: { error: r.error }, result: r.error ? 'error' : 'ok' };
+      }
+      return withRollout((router, rollout) => router.initPlugin(rollout))(req);
+    },
+    UpdateHash: withRollout((router, rollout, req) =>
+      router.updateHash(rollout, req.canaryHash ?? '', req.stableHash ?? '', fromDestinations(req.additionalDestinations)),
+    ),
+    SetWeight: withRollout((router, rollout, req) =>
+      router.setWeight(rollout, req.desiredWeight ?? 0, fromDestinations(req.additionalDestinations)),
+    ),
+    SetHeaderRoute: withRollout((router, rollout, req) => router.setHeaderRoute(rollout, fromHeaderRoute(req.headerRoute))),
+    SetMirrorRoute: withRollout((router, rollout, req) => router.setMirrorRoute(rollout, fromMirrorRoute(req.mirrorRoute))),
+    RemoveManagedRoutes: withRollout((router, rollout) => router.removeManagedRoutes(rollout)),
+    VerifyWeight: async (req) => {
+      const { rollout, pluginName } = fromTarget(req.target);
+      const r: VerifyResult = await routerFor(pluginName).verifyWeight(
+        rollout,
+        req.desiredWeight ?? 0,
+        fromDestinations(req.additionalDestinations),
+      );
+      const result = r.error ? 'error' : r.verified === Verified.NotVerified ? 'not_verified' : 'ok';
+      return { reply: { verified: r.verified, error: r.error, reason: r.reason ?? '' }, result, rollout };
+    },
+    Type: async () => ({ reply: { type: await routerFor('').type() }, result: 'ok' }),
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [method, handle] of Object.entries(handlers)) {
+    implementation[method] = (call: grpc.ServerUnaryCall<Req, object>, callback: grpc.sendUnaryData<object>) => {
+      const started = process.hrtime.bigint();
+      const finish = (result: string, fields: Record<string, unknown>) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        options.observe?.(method, result, seconds);
+        const level = result === 'ok' || result === 'not_verified' ? 'debug' : 'warn';
+        logger[level]({ method, result, durationMs: Math.round(seconds * 1e4) / 10, ...fields }, `${method} ${result}`);
+      };
+      handle(call.request).then(
+        ({ reply, result, rollout }) => {
+          finish(result, { rollout: rolloutName(rollout), ...reply });
+          callback(null, reply);
+        },
+        (err: Error) => {
+          // Malformed requests are the caller's fault: INVALID_ARGUMENT with the reason.
+          finish('invalid', { err: err.message });
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });
+        },
+      );
+    };
+  }
+  server.addService(trafficRouterService(), implementation);
+
+  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  new ReflectionService(packageDefinition()).addToServer(server);
+  return { server, health };
+}
+
+function rolloutName(rollout: Rollout | undefined): string | undefined {
+  return rollout ? `${rollout.metadata.namespace ?? ''}/${rollout.metadata.name ?? ''}` : undefined;
+}
+
+/** Binds and starts; resolves to the bound port. */
+export function listen(server: grpc.Server, address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
+  });
+}
