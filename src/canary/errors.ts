@@ -1,0 +1,22 @@
+// User-facing messages of the long-lived canary controller.
+
+export const invalidAttachLabel = (key: string): string =>
+  `attach label "${key}" is not a valid Kubernetes label key ([prefix/]name, name at most 63 characters)`;
+
+export const invalidNamespace = (namespace: string): string =>
+  `namespace "${namespace}" in the namespaces option is not a valid namespace name`;
+
+export const invalidLeaderElection = (field: string, detail: string): string =>
+  `leaderElection.${field}: ${detail}`;
+
+export const invalidOption = (field: string, detail: string): string => `${field}: ${detail}`;
+
+export const relabelFailed = (namespace: string, pod: string): string =>
+  `could not set the rollouts-pod-template-hash label of pod ${namespace}/${pod}`;
+
+export const listFailed = (resource: string): string => `could not list ${resource}`;
+
+export const watchFailed = (resource: string): string => `the watch on ${resource} failed`;
+
+export const leaseFailed = (namespace: string, name: string): string =>
+  `could not acquire or renew lease ${namespace}/${name}`;

@@ -1,0 +1,102 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+// Every metric the companion exports, on one registry per process (tests make their own).
+// Names and labels are a public contract: dashboards and alerts depend on them.
+
+export const RelabelResult = {
+  /** The pod's hash label was changed to follow its Rollout. */
+  Patched: 'patched',
+  /** The patch failed; it is retried with back-off. */
+  Error: 'error',
+  /** The attach label names a Rollout that does not exist; the pod was left alone. */
+  RolloutMissing: 'rollout_missing',
+  /** Neither the Service selector nor `status.stableRS` names a hash yet. */
+  NoHash: 'no_hash',
+  /** The pod disappeared before the patch landed. */
+  PodGone: 'pod_gone',
+} as const;
+export type RelabelResult = (typeof RelabelResult)[keyof typeof RelabelResult];
+
+export const WatchedResource = { Pods: 'pods', Services: 'services', Rollouts: 'rollouts' } as const;
+export type WatchedResource = (typeof WatchedResource)[keyof typeof WatchedResource];
+
+export interface Metrics {
+  registry: Registry;
+  relabels: Counter<'result'>;
+  relabelDelay: Histogram<never>;
+  attachedPods: Gauge<'namespace' | 'rollout'>;
+  watchRestarts: Counter<'resource'>;
+  leader: Gauge<never>;
+  rpcRequests: Counter<'method' | 'result'>;
+  rpcDuration: Histogram<'method'>;
+  routeWrites: Counter<'kind'>;
+  routeConflicts: Counter<'kind'>;
+}
+
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event loop, GC); on unless false. */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    relabels: new Counter({
+      name: 'rollouts_companion_relabels_total',
+      help: 'Long-lived canary pod relabel attempts by result.',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    relabelDelay: new Histogram({
+      name: 'rollouts_companion_relabel_delay_seconds',
+      help: 'Time from observing a traffic membership change to the pod label patch being acknowledged.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    attachedPods: new Gauge({
+      name: 'rollouts_companion_attached_pods',
+      help: 'Pods attached to a Rollout as long-lived canaries.',
+      labelNames: ['namespace', 'rollout'] as const,
+      registers,
+    }),
+    watchRestarts: new Counter({
+      name: 'rollouts_companion_watch_restarts_total',
+      help: 'Watches re-established after ending or failing, by resource.',
+      labelNames: ['resource'] as const,
+      registers,
+    }),
+    leader: new Gauge({
+      name: 'rollouts_companion_leader',
+      help: '1 while this replica holds the leader lease (or runs without leader election), else 0.',
+      registers,
+    }),
+    rpcRequests: new Counter({
+      name: 'rollouts_companion_rpc_requests_total',
+      help: 'Traffic-router RPCs by method and result.',
+      labelNames: ['method', 'result'] as const,
+      registers,
+    }),
+    rpcDuration: new Histogram({
+      name: 'rollouts_companion_rpc_duration_seconds',
+      help: 'Traffic-router RPC duration by method.',
+      labelNames: ['method'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    routeWrites: new Counter({
+      name: 'rollouts_companion_route_writes_total',
+      help: 'Writes of route objects by kind.',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    routeConflicts: new Counter({
+      name: 'rollouts_companion_route_conflicts_total',
+      help: 'Route writes rejected with a conflict (409) by kind.',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+  };
+}
