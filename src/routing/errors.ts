@@ -1,0 +1,125 @@
+import type { RouteRef } from './route-store.js';
+
+// User-facing messages of the routing core. Each names the object (route as
+// "Kind namespace/name", rollout as "namespace/name") and the field at fault.
+
+export const routeLabel = (ref: RouteRef): string => `${ref.kind} ${ref.namespace}/${ref.name}`;
+
+const quoted = (names: readonly string[]): string => (names.length ? names.map((n) => `"${n}"`).join(', ') : 'none');
+
+// --- configuration -------------------------------------------------------------------------
+
+export const invalidPluginConfig = (plugin: string, rollout: string, detail: string): string =>
+  `invalid plugin config "${plugin}" of rollout ${rollout}: ${detail}`;
+
+export const pluginEntryMissing = (plugin: string, rollout: string, present: readonly string[]): string =>
+  `rollout ${rollout} has no entry "${plugin}" under spec.strategy.canary.trafficRouting.plugins (present: ${quoted(present)})`;
+
+export const noCanaryStrategy = (rollout: string): string =>
+  `rollout ${rollout} has no spec.strategy.canary; Gateway API traffic routing needs a canary strategy`;
+
+export const rolloutServiceMissing = (rollout: string, field: 'canaryService' | 'stableService'): string =>
+  `rollout ${rollout}: spec.strategy.canary.${field} must be a non-empty string (traffic routing splits between the stable and canary Services)`;
+
+export const mustBe = (path: string, what: string): string => `${path} must be ${what}`;
+
+export const unknownKey = (path: string, key: string, accepted: readonly string[]): string =>
+  `${path ? `${path}: ` : ''}unknown key "${key}"; accepted keys: ${accepted.join(', ')}`;
+
+export const noRouteConfigured = (keys: readonly string[]): string =>
+  `no route configured; set at least one of ${keys.join(', ')}`;
+
+export const routeListedTwice = (path: string, kind: string, name: string): string =>
+  `${path}: ${kind} "${name}" is listed more than once`;
+
+export const pinnedAndManaged = (path: string, kind: string, name: string): string =>
+  `${path}: ${kind} "${name}" is also a managed route; a route is either pinned or managed`;
+
+export const pinnedTwice = (path: string, kind: string, name: string): string =>
+  `${path}: ${kind} "${name}" is already pinned`;
+
+// --- weights ---------------------------------------------------------------------------------
+
+export const weightOutOfRange = (weight: number, total: number): string =>
+  `desired canary weight ${weight} must be an integer between 0 and ${total}`;
+
+export const additionalWeightInvalid = (index: number, weight: unknown, total: number): string =>
+  `additionalDestinations[${index}].weight ${String(weight)} must be an integer between 0 and ${total}`;
+
+export const additionalServiceMissing = (index: number): string =>
+  `additionalDestinations[${index}].serviceName must be a non-empty string`;
+
+export const additionalServiceClash = (index: number, name: string): string =>
+  `additionalDestinations[${index}].serviceName "${name}" is the stable or canary Service or listed twice`;
+
+export const weightsExceedTotal = (canary: number, additional: number, total: number): string =>
+  `canary weight ${canary} plus additional destination weights ${additional} exceed ${total}`;
+
+export const noWeightedRule = (ref: RouteRef, stable: string, canary: string, missing: readonly string[]): string =>
+  `${routeLabel(ref)}: no rule references both the stable Service "${stable}" and the canary Service "${canary}" in spec.rules[].backendRefs` +
+  (missing.length ? `; missing: ${missing.join(', ')}` : '; they are referenced by different rules');
+
+// --- managed (header and mirror) rules -------------------------------------------------------
+
+export const managedRouteUndeclared = (rollout: string, name: string, declared: readonly string[]): string =>
+  `managed route "${name}" is not declared in spec.strategy.canary.trafficRouting.managedRoutes of rollout ${rollout} (declared: ${quoted(declared)})`;
+
+export const managedRouteNameMissing = (step: 'setHeaderRoute' | 'setMirrorRoute'): string => `${step}.name must be a non-empty string`;
+
+export const invalidRuleName = (name: string): string =>
+  `managed route name "${name}" cannot be used as a Gateway API rule name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters)`;
+
+export const headerNameMissing = (name: string, index: number): string =>
+  `setHeaderRoute "${name}": match[${index}].headerName must be a non-empty string`;
+
+export const headerValueMissing = (name: string, index: number): string =>
+  `setHeaderRoute "${name}": match[${index}].headerValue must set exactly one of exact, prefix or regex`;
+
+export const mirrorStringMatchInvalid = (name: string, field: string): string =>
+  `setMirrorRoute "${name}": ${field} must set exactly one of exact, prefix or regex`;
+
+export const mirrorMethodNotExact = (name: string, index: number, used: string): string =>
+  `setMirrorRoute "${name}": match[${index}].method supports only exact (Gateway API matches HTTP methods exactly), got ${used}`;
+
+export const mirrorPercentageInvalid = (name: string, percentage: unknown): string =>
+  `setMirrorRoute "${name}": percentage ${String(percentage)} must be an integer between 0 and 100`;
+
+export const mirrorFieldUnsupported = (name: string, index: number, field: string, kind: string): string =>
+  `setMirrorRoute "${name}": match[${index}].${field} cannot be expressed on a ${kind} (only headers can)`;
+
+export const mirrorPathInexpressible = (ref: RouteRef, ruleIndex: number, rulePath: string, mirrorPath: string): string =>
+  `${routeLabel(ref)}: rules[${ruleIndex}].matches path ${rulePath} cannot be combined with mirror path ${mirrorPath}`;
+
+export const noCanaryRule = (ref: RouteRef, canary: string, managedRoute: string): string =>
+  `${routeLabel(ref)}: no rule references the canary Service "${canary}", so managed route "${managedRoute}" has nothing to copy`;
+
+export const ruleNameTaken = (ref: RouteRef, ruleIndex: number, ruleName: string, managedRoute: string): string =>
+  `${routeLabel(ref)}: spec.rules[${ruleIndex}].name "${ruleName}" is used by a rule the companion did not create; cannot add managed route "${managedRoute}"`;
+
+export const badAnnotation = (ref: RouteRef, key: string, expected: string): string =>
+  `${routeLabel(ref)}: annotation ${key} must be ${expected}; fix or remove it`;
+
+// --- pinned routes ---------------------------------------------------------------------------
+
+export const pinnedReferencesOther = (
+  ref: RouteRef,
+  role: 'stable' | 'canary',
+  service: string,
+  at: string,
+  referenced: string,
+): string =>
+  `pinned route ${routeLabel(ref)} must reference only the ${role} Service "${service}", but ${at} references ${referenced}`;
+
+export const pinnedWithoutBackends = (ref: RouteRef, role: 'stable' | 'canary', service: string): string =>
+  `pinned route ${routeLabel(ref)} has no backendRefs; it must reference the ${role} Service "${service}"`;
+
+export const pinnedMissing = (ref: RouteRef, role: 'stable' | 'canary'): string =>
+  `pinned route ${routeLabel(ref)} (pinned to ${role}) not found`;
+
+export const refusingWeight = (weight: number, violations: readonly string[]): string =>
+  `refusing to set canary weight ${weight}: ${violations.join('; ')}`;
+
+// --- services --------------------------------------------------------------------------------
+
+export const serviceNotFound = (role: 'stable' | 'canary', namespace: string, name: string): string =>
+  `${role} Service ${namespace}/${name} not found`;

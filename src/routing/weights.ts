@@ -1,0 +1,101 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  managedRuleNames,
+  readExperimentBackends,
+  readManagedRules,
+  setLabel,
+  writeExperimentBackends,
+} from './annotations.js';
+import * as msg from './errors.js';
+import type { WeightDestination } from './rollout.js';
+import type { RouteObject, RouteRef } from './route-store.js';
+import { isWeightedRule, refersTo, ruleRefersTo, rulesOf, type BackendRef, type Rule, type ServicePair } from './rules.js';
+
+// The shared weight engine: every rule that sends traffic to both the stable and the canary
+// Service gets the desired split; experiment backends come and go with additionalDestinations.
+
+export interface DesiredWeights {
+  canary: number;
+  stable: number;
+  additional: { service: string; weight: number }[];
+}
+
+const isWeight = (w: unknown, total: number): w is number => Number.isInteger(w) && (w as number) >= 0 && (w as number) <= total;
+
+/** Validates a SetWeight / VerifyWeight request and computes the stable Service's share. */
+export function desiredWeights(weight: number, destinations: readonly WeightDestination[], services: ServicePair, total: number): DesiredWeights {
+  if (!isWeight(weight, total)) throw new Error(msg.weightOutOfRange(weight, total));
+  const seen = new Set([services.stable, services.canary]);
+  const additional = destinations.map((d, i) => {
+    const service = d.serviceName;
+    if (typeof service !== 'string' || service === '') throw new Error(msg.additionalServiceMissing(i));
+    if (seen.has(service)) throw new Error(msg.additionalServiceClash(i, service));
+    seen.add(service);
+    // Zero values arrive absent over gob: a missing weight is 0.
+    const w = d.weight ?? 0;
+    if (!isWeight(w, total)) throw new Error(msg.additionalWeightInvalid(i, d.weight, total));
+    return { service, weight: w };
+  });
+  const sum = additional.reduce((s, d) => s + d.weight, 0);
+  if (weight + sum > total) throw new Error(msg.weightsExceedTotal(weight, sum, total));
+  return { canary: weight, stable: total - weight - sum, additional };
+}
+
+/**
+ * Throws unless some rule the user wrote (not a companion-managed rule) references both
+ * Services: a managed route that cannot be split is a configuration error.
+ */
+export function assertWeightedRule(route: RouteObject, ref: RouteRef, services: ServicePair): void {
+  const managed = managedRuleNames(readManagedRules(route, ref));
+  const own = rulesOf(route).filter((r) => r.name === undefined || !managed.has(r.name));
+  if (own.some((r) => isWeightedRule(r, services, ref.namespace))) return;
+  const missing = (['stable', 'canary'] as const)
+    .filter((role) => !own.some((r) => ruleRefersTo(r, services[role], ref.namespace)))
+    .map((role) => `${role} Service "${services[role]}"`);
+  throw new Error(msg.noWeightedRule(ref, services.stable, services.canary, missing));
+}
+
+function weighRule(rule: Rule, services: ServicePair, ns: string, want: DesiredWeights, dropped: Set<string>, added: Set<string>): Rule {
+  const weightFor = (ref: BackendRef): number | undefined => {
+    if (refersTo(ref, services.stable, ns)) return want.stable;
+    if (refersTo(ref, services.canary, ns)) return want.canary;
+    return want.additional.find((d) => refersTo(ref, d.service, ns))?.weight;
+  };
+  const refs = (rule.backendRefs ?? [])
+    .filter((ref) => ![...dropped].some((service) => refersTo(ref, service, ns)))
+    .map((ref) => {
+      const weight = weightFor(ref);
+      return weight === undefined ? ref : { ...ref, weight };
+    });
+  const canaryRef = refs.find((ref) => refersTo(ref, services.canary, ns));
+  for (const d of want.additional) {
+    if (refs.some((ref) => refersTo(ref, d.service, ns))) continue;
+    added.add(d.service);
+    refs.push({ name: d.service, ...(canaryRef?.port !== undefined && { port: canaryRef.port }), weight: d.weight });
+  }
+  return { ...rule, backendRefs: refs };
+}
+
+export interface WeightOptions {
+  services: ServicePair;
+  want: DesiredWeights;
+  /** The in-progress label, put on while the canary weight is above 0; undefined when disabled. */
+  inProgressLabel?: { key: string; value: string };
+}
+
+/** SetWeight for one route: the new route, or null when nothing changes. Pure. */
+export function applyWeights(current: RouteObject, ref: RouteRef, opts: WeightOptions): RouteObject | null {
+  const { services, want } = opts;
+  assertWeightedRule(current, ref, services);
+  const owned = readExperimentBackends(current, ref);
+  const listed = new Set(want.additional.map((d) => d.service));
+  const dropped = new Set(owned.filter((s) => !listed.has(s)));
+  const added = new Set<string>();
+  const next = structuredClone(current);
+  next.spec.rules = rulesOf(current).map((rule) =>
+    isWeightedRule(rule, services, ref.namespace) ? weighRule(rule, services, ref.namespace, want, dropped, added) : rule,
+  );
+  writeExperimentBackends(next, [...new Set([...owned.filter((s) => listed.has(s)), ...added])]);
+  if (opts.inProgressLabel) setLabel(next, opts.inProgressLabel.key, want.canary > 0 ? opts.inProgressLabel.value : undefined);
+  return isDeepStrictEqual(next, current) ? null : next;
+}
