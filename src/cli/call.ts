@@ -63,7 +63,7 @@ export function callCommand(): Command {
       try {
         const reply = await invoke(method, router, rollout, opts, destinations);
         process.stdout.write(`${JSON.stringify(reply)}\n`);
-        if (typeof reply === 'object' && reply.error) process.exitCode = 1;
+        if (reply.error) process.exitCode = 1;
       } finally {
         router.close();
       }
@@ -76,7 +76,7 @@ async function invoke(
   rollout: Awaited<ReturnType<typeof readRollout>> | undefined,
   opts: { weight: number; canaryHash: string; stableHash: string; headerRoute?: SetHeaderRoute; mirrorRoute?: SetMirrorRoute },
   destinations: WeightDestination[],
-): Promise<{ error?: string; [key: string]: unknown }> {
+): Promise<{ error?: string }> {
   switch (method) {
     case 'InitPlugin':
       return router.initPlugin(rollout);

@@ -28,6 +28,7 @@ interface ServeOptions {
   context?: string;
   dev: boolean;
   seed: string;
+  devDir?: string;
   pluginName: string;
   kubeQps: number;
   kubeBurst: number;
@@ -53,6 +54,7 @@ export function serveCommand(): Command {
     .option('--context <name>', 'kubeconfig context')
     .option('--dev', 'force dev mode: an embedded API server seeded from --seed', false)
     .option('--seed <dir>', 'manifests that seed the dev API server', DEFAULT_SEED_DIR)
+    .option('--dev-dir <dir>', 'where dev mode writes its kubeconfig (default: <tmp>/rollouts-companion-dev)')
     .option('--plugin-name <name>', 'trafficRouting.plugins key read when a request names none', DEFAULT_PLUGIN_NAME)
     .option('--kube-qps <n>', 'API-server request rate', Number, DEFAULT_QPS)
     .option('--kube-burst <n>', 'API-server request burst', Number, DEFAULT_BURST)
@@ -79,7 +81,7 @@ function wantsDev(opts: ServeOptions): boolean {
 async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   let dev: DevCluster | undefined;
   if (wantsDev(opts)) {
-    dev = await startDevCluster(opts.seed);
+    dev = await startDevCluster(opts.seed, opts.devDir);
     logger.warn({ apiServer: dev.api.url, kubeconfig: dev.kubeconfigPath, seeded: dev.seeded }, 'DEV MODE: embedded in-memory API server, not a cluster');
   }
   const kube = new KubeClient({

@@ -1,0 +1,105 @@
+import { existsSync } from 'node:fs';
+import { Command } from 'commander';
+import { DEFAULT_PLUGIN_NAME } from '../routing/api.js';
+import { parseRouterConfig, type RouterConfig } from '../routing/config.js';
+import { describeRoutes, type StatusRow } from '../routing/describe.js';
+import type { Rollout } from '../routing/rollout.js';
+import { RouteNotFoundError, type RouteObject, type RouteRef } from '../routing/route-store.js';
+import { KubeClient } from '../kube/client.js';
+import { KubeRouteStore } from '../kube/route-store.js';
+import { apiError } from '../kube/api-error.js';
+import { readRollout } from './manifests.js';
+
+// `rollouts-companion status --rollout NAME|FILE`: what the routes of one Rollout look like
+// right now, per route: host → rule → backend → weight, pinned and in-progress marked.
+
+interface StatusOptions {
+  rollout: string;
+  namespace: string;
+  kubeconfig?: string;
+  context?: string;
+  pluginName: string;
+  output: 'text' | 'json';
+}
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('print the routes of a Rollout: host → rule → backend → weight (pinned and in-progress marked)')
+    .requiredOption('-r, --rollout <name|file>', 'a Rollout in the cluster, or a manifest file')
+    .option('-n, --namespace <ns>', 'namespace of the Rollout', 'default')
+    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('--plugin-name <name>', 'trafficRouting.plugins key to read', DEFAULT_PLUGIN_NAME)
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(async (opts: StatusOptions) => {
+      const kube = new KubeClient({ kubeconfig: opts.kubeconfig, context: opts.context });
+      const rollout = existsSync(opts.rollout) ? await readRollout(opts.rollout, opts.namespace) : await fetchRollout(kube, opts);
+      const config = parseRouterConfig(rollout, opts.pluginName);
+      const { routes, missing } = await fetchRoutes(new KubeRouteStore(kube), config);
+      const rows = describeRoutes(routes, config);
+      process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ rows, missing }, null, 2)}\n` : render(rows, missing));
+    });
+}
+
+async function fetchRollout(kube: KubeClient, opts: StatusOptions): Promise<Rollout> {
+  try {
+    return (await kube.custom.getNamespacedCustomObject({
+      group: 'argoproj.io',
+      version: 'v1alpha1',
+      namespace: opts.namespace,
+      plural: 'rollouts',
+      name: opts.rollout,
+    })) as Rollout;
+  } catch (err) {
+    throw apiError(`reading Rollout ${opts.namespace}/${opts.rollout} (pass a manifest file to --rollout to skip this)`, err);
+  }
+}
+
+async function fetchRoutes(store: KubeRouteStore, config: RouterConfig): Promise<{ routes: RouteObject[]; missing: string[] }> {
+  const refs: RouteRef[] = [...config.routes.map((r) => r.ref), ...config.pinned.stable, ...config.pinned.canary];
+  const routes: RouteObject[] = [];
+  const missing: string[] = [];
+  for (const ref of refs) {
+    try {
+      routes.push(await store.get(ref));
+    } catch (err) {
+      if (!(err instanceof RouteNotFoundError)) throw err;
+      missing.push(`${ref.kind} ${ref.namespace}/${ref.name}`);
+    }
+  }
+  for (const s of config.selectors) routes.push(...(await store.list(s.kind, s.namespace, s.selector)));
+  return { routes, missing };
+}
+
+export function render(rows: StatusRow[], missing: string[]): string {
+  const lines: string[] = [];
+  for (const [route, routeRows] of groupBy(rows, (r) => `${r.kind} ${r.route}`)) {
+    const first = routeRows[0]!;
+    const tags = [
+      first.managed ? 'managed' : undefined,
+      first.pinned ? `pinned: ${first.pinned} only` : undefined,
+      first.inProgress ? 'canary in progress' : undefined,
+    ].filter(Boolean);
+    lines.push(`${route}${tags.length ? `  [${tags.join(', ')}]` : ''}`);
+    lines.push(`  ${first.hosts.length ? first.hosts.join(', ') : '(any host)'}`);
+    for (const ruleRows of groupBy(routeRows, (r) => r.ruleIndex).values()) {
+      const r0 = ruleRows[0]!;
+      const rule = `rule ${r0.ruleIndex}${r0.ruleName ? ` (${r0.ruleName})` : ''}${r0.managedRoute ? ` ← ${r0.managedRoute}` : ''}`;
+      ruleRows.forEach((r, i) => {
+        lines.push(`    ${(i === 0 ? rule : '').padEnd(32)} → ${r.backend.padEnd(34)} weight ${String(r.weight).padStart(3)}  (${r.percent}%)`);
+      });
+    }
+  }
+  for (const m of missing) lines.push(`${m}  [NOT FOUND]`);
+  return `${lines.join('\n')}\n`;
+}
+
+// Map.groupBy arrives with Node 21; we support 20.
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return groups;
+}
