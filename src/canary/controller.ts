@@ -143,7 +143,7 @@ function validate(options: CanaryControllerOptions): void {
 
 export async function startCanaryController(options: CanaryControllerOptions): Promise<CanaryController> {
   validate(options);
-  const log = (options.logger ?? silentLogger).child({ component: 'long-lived-canaries' });
+  const log = options.logger ?? silentLogger;
   const labelKey = options.labelKey ?? CANARY_DEFAULTS.labelKey;
   const namespaces = [...new Set(options.namespaces ?? [])];
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });

@@ -14,10 +14,15 @@ export interface LeaderElectionConfig {
   leaseNamespace: string;
   /** Unique per replica (pod name). */
   identity: string;
-  leaseDurationMs: number;
-  renewDeadlineMs: number;
-  retryPeriodMs: number;
+  /** Default 15 s. */
+  leaseDurationMs?: number;
+  /** Default 10 s. */
+  renewDeadlineMs?: number;
+  /** Default 2 s. */
+  retryPeriodMs?: number;
 }
+
+type Timed = LeaderElectionConfig & Required<Pick<LeaderElectionConfig, 'leaseDurationMs' | 'renewDeadlineMs' | 'retryPeriodMs'>>;
 
 export const DEFAULT_LEADER_ELECTION_TIMING = {
   leaseDurationMs: 15_000,
@@ -32,8 +37,18 @@ export interface LeaderElectorOptions extends LeaderElectionConfig {
   onError?(error: unknown): void;
 }
 
+function withDefaults<T extends LeaderElectionConfig>(config: T): T & Timed {
+  return {
+    ...config,
+    leaseDurationMs: config.leaseDurationMs ?? DEFAULT_LEADER_ELECTION_TIMING.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs ?? DEFAULT_LEADER_ELECTION_TIMING.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs ?? DEFAULT_LEADER_ELECTION_TIMING.retryPeriodMs,
+  };
+}
+
 /** Throws when the timings cannot give the guarantee above. */
-export function validateLeaderElection(config: LeaderElectionConfig): void {
+export function validateLeaderElection(input: LeaderElectionConfig): void {
+  const config = withDefaults(input);
   const fields = ['leaseName', 'leaseNamespace', 'identity'] as const;
   for (const field of fields) {
     if (!config[field]) throw new Error(invalidLeaderElection(field, 'must not be empty'));
@@ -63,9 +78,11 @@ export class LeaderElector {
   private wake: (() => void) | undefined;
   /** The last lease record seen and when (locally) it last changed. */
   private observed: { record: string; at: number } | undefined;
+  private readonly options: LeaderElectorOptions & Timed;
 
-  constructor(private readonly options: LeaderElectorOptions) {
+  constructor(options: LeaderElectorOptions) {
     validateLeaderElection(options);
+    this.options = withDefaults(options);
   }
 
   start(): void {

@@ -5,9 +5,11 @@ import type { Registry } from 'prom-client';
 // Liveness, readiness and Prometheus metrics over plain HTTP, for kubelet probes and scrapers.
 
 export interface HealthServerOptions {
+  /** `host:port` (`[v6]:port`); an alternative to host and port. */
+  address?: string;
   host?: string;
   /** 0 picks a free port (see `port` on the result). */
-  port: number;
+  port?: number;
   registry: Registry;
   /** False when the process should be restarted. */
   live: () => boolean;
@@ -17,6 +19,8 @@ export interface HealthServerOptions {
 
 export interface HealthServer {
   url: string;
+  /** `host:port` actually bound. */
+  address: string;
   port: number;
   close(): Promise<void>;
 }
@@ -26,7 +30,17 @@ function probe(res: ServerResponse, ok: boolean): void {
   res.end(ok ? 'ok\n' : 'not ok\n');
 }
 
+function listenAddress(options: HealthServerOptions): { host: string; port: number } {
+  if (options.address !== undefined) {
+    const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(options.address);
+    if (!match) throw new Error(`health server address "${options.address}" is not host:port`);
+    return { host: match[1] ?? (match[2] || '0.0.0.0'), port: Number(match[3]) };
+  }
+  return { host: options.host ?? '0.0.0.0', port: options.port ?? 0 };
+}
+
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
+  const bind = listenAddress(options);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -59,7 +73,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+    server.listen(bind.port, bind.host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -68,6 +82,7 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const host = family === 'IPv6' ? `[${address}]` : address;
   return {
     url: `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${port}`,
+    address: `${host}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
