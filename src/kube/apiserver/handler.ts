@@ -1,0 +1,311 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import * as discovery from './discovery.js';
+import type { Faults, RequestInfo, Verb } from './faults.js';
+import { PATCH_TYPES, applyPatch, type PatchType } from './patch.js';
+import { apiVersionOf, findByPath, splitApiVersion } from './resources.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { StatusError, badRequest, conflict, failure, notFound, type KubeStatus } from './status.js';
+import { asVersion, type Store } from './store.js';
+import { isPlainObject, type KubeObject } from './types.js';
+import type { WatchHub } from './watch.js';
+
+export interface RequestLogEntry {
+  method: string;
+  /** URL path without the query string. */
+  path: string;
+  /** The query string without '?', '' if none. */
+  query: string;
+  status: number;
+}
+
+export interface HandlerContext {
+  store: Store;
+  watches: WatchHub;
+  faults: Faults;
+  requestLog: RequestLogEntry[];
+  /** host:port, for the /api document. */
+  serverAddress(): string;
+}
+
+interface ResourceRequest extends RequestInfo {
+  version: string;
+  query: URLSearchParams;
+  body: string;
+  contentType: string;
+}
+
+const NOT_FOUND_MESSAGE = 'the server could not find the requested resource';
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendStatus(res: ServerResponse, status: KubeStatus): void {
+  sendJson(res, status.code, status);
+}
+
+function pageNotFound(): StatusError {
+  return new StatusError(failure(404, NOT_FOUND_MESSAGE, 'NotFound', {}));
+}
+
+function methodNotAllowed(): StatusError {
+  return new StatusError(failure(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed', {}));
+}
+
+function parseBody(body: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(parsed)) throw badRequest(`the object provided is unrecognized (must be of type ${typeof parsed})`);
+  return parsed;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** The request handler: discovery documents and the REST verbs on every resource in the table. */
+export function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const log = () => ctx.requestLog.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), status: res.statusCode });
+    readBody(req)
+      .then((body) => {
+        try {
+          route(ctx, req, res, url, body);
+        } catch (err) {
+          if (res.headersSent) {
+            res.destroy();
+          } else {
+            sendStatus(res, err instanceof StatusError ? err.status : failure(500, `Internal error occurred: ${(err as Error).message}`, 'InternalError'));
+          }
+        }
+        log();
+      })
+      .catch(() => res.destroy());
+  };
+}
+
+function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {
+  const down = ctx.faults.unavailable();
+  if (down) return sendStatus(res, down);
+
+  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+  const [root, ...rest] = segments;
+  if (root === 'version' && rest.length === 0) return sendJson(res, 200, discovery.versionInfo());
+  if ((root === 'healthz' || root === 'livez' || root === 'readyz') && rest.length === 0) {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('ok');
+    return;
+  }
+  if (root === 'openapi' && rest[0] === 'v3') {
+    const [, prefix, ...gv] = rest;
+    const doc =
+      prefix === undefined
+        ? discovery.openApiV3Index()
+        : prefix === 'api' && gv.length === 1
+          ? discovery.openApiV3Document('', gv[0]!)
+          : prefix === 'apis' && gv.length === 2
+            ? discovery.openApiV3Document(gv[0]!, gv[1]!)
+            : undefined;
+    if (!doc) throw pageNotFound();
+    return sendJson(res, 200, doc);
+  }
+  let group: string;
+  let version: string | undefined;
+  let resourcePath: string[];
+  if (root === 'api') {
+    if (rest.length === 0) return sendJson(res, 200, discovery.coreVersions(ctx.serverAddress()));
+    group = '';
+    [version, ...resourcePath] = rest;
+  } else if (root === 'apis') {
+    if (rest.length === 0) return sendJson(res, 200, discovery.groupList());
+    if (rest.length === 1) {
+      const doc = discovery.group(rest[0]!);
+      if (!doc) throw pageNotFound();
+      return sendJson(res, 200, doc);
+    }
+    [group, version, ...resourcePath] = rest as [string, string, ...string[]];
+  } else {
+    throw pageNotFound();
+  }
+  if (resourcePath.length === 0) {
+    const doc = discovery.resourceList(group, version!);
+    if (!doc) throw pageNotFound();
+    return sendJson(res, 200, doc);
+  }
+
+  let namespace: string | undefined;
+  if (resourcePath[0] === 'namespaces' && resourcePath.length >= 3) {
+    namespace = resourcePath[1];
+    resourcePath = resourcePath.slice(2);
+  }
+  const [plural, name, subresource, ...extra] = resourcePath as [string, string?, string?, ...string[]];
+  const def = findByPath(group, version!, plural);
+  if (!def || extra.length > 0 || (namespace !== undefined && !def.namespaced)) throw pageNotFound();
+  if (subresource !== undefined && (subresource !== 'status' || !def.statusSubresource)) throw pageNotFound();
+
+  const watch = url.searchParams.get('watch');
+  const verb = verbOf(method, name !== undefined, watch === 'true' || watch === '1');
+  if (!verb || (subresource !== undefined && !['get', 'update', 'patch'].includes(verb))) throw methodNotAllowed();
+
+  const info: ResourceRequest = {
+    verb,
+    def,
+    version: version!,
+    query: url.searchParams,
+    body,
+    contentType: (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase(),
+    ...(subresource !== undefined ? { subresource } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
+  const injected = ctx.faults.check(info);
+  if (injected) return sendStatus(res, injected);
+  serveResource(ctx, res, info);
+}
+
+function verbOf(method: string, hasName: boolean, watch: boolean): Verb | undefined {
+  switch (method) {
+    case 'GET':
+      return hasName ? 'get' : watch ? 'watch' : 'list';
+    case 'POST':
+      return hasName ? undefined : 'create';
+    case 'PUT':
+      return hasName ? 'update' : undefined;
+    case 'PATCH':
+      return hasName ? 'patch' : undefined;
+    case 'DELETE':
+      return hasName ? 'delete' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequest): void {
+  const { store } = ctx;
+  const { def } = r;
+  const out = (o: KubeObject) => asVersion(o, def, r.version);
+  switch (r.verb) {
+    case 'get': {
+      const obj = store.get(def, r.namespace, r.name!);
+      if (!obj) throw notFound(def, r.name!);
+      return sendJson(res, 200, out(obj));
+    }
+    case 'list': {
+      const labels = parseLabelSelector(r.query.get('labelSelector') ?? undefined);
+      const fields = parseFieldSelector(r.query.get('fieldSelector') ?? undefined, def);
+      const items = store
+        .list(def, r.namespace)
+        .filter((o) => labels(o) && fields(o))
+        .map((o) => {
+          const item = out(o);
+          // Built-in lists carry kind/apiVersion only on the list, custom resource lists on every item.
+          if (def.custom) return item;
+          const { apiVersion: _a, kind: _k, ...rest } = item;
+          return rest;
+        });
+      return sendJson(res, 200, { apiVersion: apiVersionOf(def.group, r.version), kind: `${def.kind}List`, metadata: { resourceVersion: store.resourceVersion }, items });
+    }
+    case 'watch': {
+      const labels = parseLabelSelector(r.query.get('labelSelector') ?? undefined);
+      const fields = parseFieldSelector(r.query.get('fieldSelector') ?? undefined, def);
+      const timeout = r.query.get('timeoutSeconds');
+      const rv = r.query.get('resourceVersion');
+      return ctx.watches.serve(res, {
+        def,
+        version: r.version,
+        ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+        matches: (o) => labels(o) && fields(o),
+        ...(rv !== null ? { resourceVersion: rv } : {}),
+        bookmarks: r.query.get('allowWatchBookmarks') === 'true',
+        ...(timeout !== null ? { timeoutSeconds: Number(timeout) } : {}),
+      });
+    }
+    case 'create': {
+      const obj = bodyObject(r);
+      return sendJson(res, 201, out(store.create(def, obj)));
+    }
+    case 'update': {
+      const obj = bodyObject(r);
+      return sendJson(res, 200, out(store.update(def, obj, { mode: r.subresource === 'status' ? 'status' : 'main', allowUnconditional: !def.custom })));
+    }
+    case 'patch':
+      return sendJson(res, 200, out(patch(ctx, r)));
+    case 'delete': {
+      const opts = r.body.trim() ? parseBody(r.body) : {};
+      const pre = isPlainObject(opts['preconditions']) ? (opts['preconditions'] as { resourceVersion?: string; uid?: string }) : undefined;
+      return sendJson(res, 200, out(store.delete(def, r.namespace, r.name!, pre)));
+    }
+  }
+}
+
+/** The request body as an object for this resource, namespace and name taken from the URL. */
+function bodyObject(r: ResourceRequest): KubeObject {
+  const { def } = r;
+  const body = parseBody(r.body);
+  if (body['kind'] !== undefined && body['kind'] !== def.kind) {
+    throw badRequest(`the kind of the provided object (${String(body['kind'])}) does not match the resource (${def.kind})`);
+  }
+  if (typeof body['apiVersion'] === 'string' && splitApiVersion(body['apiVersion']).group !== def.group) {
+    throw badRequest(`the API version in the data (${body['apiVersion']}) does not match the expected API group (${def.group || 'core'})`);
+  }
+  const metadata = isPlainObject(body['metadata']) ? { ...body['metadata'] } : {};
+  if (def.namespaced) {
+    if (metadata['namespace'] !== undefined && metadata['namespace'] !== '' && metadata['namespace'] !== r.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (r.namespace === undefined) throw methodNotAllowed();
+    metadata['namespace'] = r.namespace;
+  }
+  if (r.name !== undefined) {
+    if (metadata['name'] === undefined || metadata['name'] === '') metadata['name'] = r.name;
+    else if (metadata['name'] !== r.name) {
+      throw badRequest(`the name of the object (${String(metadata['name'])}) does not match the name on the URL (${r.name})`);
+    }
+  }
+  return { ...body, apiVersion: apiVersionOf(def.group, r.version), kind: def.kind, metadata };
+}
+
+const PATCH_CONTENT_TYPES: ReadonlySet<string> = new Set(Object.values(PATCH_TYPES));
+
+function unsupportedPatch(custom: boolean): StatusError {
+  const accepted = custom ? 'application/json-patch+json, application/merge-patch+json' : [...PATCH_CONTENT_TYPES].join(', ');
+  return new StatusError(failure(415, `the body of the request was in an unknown format - accepted media types include: ${accepted}`, 'UnsupportedMediaType'));
+}
+
+function patch(ctx: HandlerContext, r: ResourceRequest): KubeObject {
+  const { def } = r;
+  const { store } = ctx;
+  if (!PATCH_CONTENT_TYPES.has(r.contentType)) throw unsupportedPatch(def.custom);
+  // Like the real server: strategic merge needs the Go types, so custom resources refuse it.
+  if (r.contentType === PATCH_TYPES.strategic && def.custom) throw unsupportedPatch(true);
+  let patchDoc: unknown;
+  try {
+    patchDoc = JSON.parse(r.body);
+  } catch (err) {
+    throw badRequest(`error decoding patch: ${(err as Error).message}`);
+  }
+  const current = store.get(def, r.namespace, r.name!);
+  if (!current) throw notFound(def, r.name!);
+  const patched = applyPatch(r.contentType as PatchType, asVersion(current, def, r.version), patchDoc);
+  if (!isPlainObject(patched) || !isPlainObject(patched['metadata'])) throw badRequest('the patched object is not a valid object');
+  const result = patched as KubeObject;
+  const rv = result.metadata.resourceVersion;
+  if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw conflict(def, r.name!);
+  result.metadata = { ...result.metadata, name: r.name!, resourceVersion: current.metadata.resourceVersion! };
+  if (def.namespaced) result.metadata.namespace = r.namespace!;
+  return store.update(def, result, { mode: r.subresource === 'status' ? 'status' : 'main', allowUnconditional: true });
+}
