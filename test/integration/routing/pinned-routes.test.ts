@@ -68,7 +68,7 @@ describe('companion over gRPC: the seeds\' pinned-routes scenario', () => {
     api.faults.up();
   });
 
-  it('rejects a request whose rollout is not JSON with INVALID_ARGUMENT-style text', async () => {
+  it('rejects a request whose rollout has no name, saying so', async () => {
     const broken = { metadata: {} } as unknown as Rollout;
     const result = await companion.client.setWeight(broken, 10, []);
     expect(result.error).to.match(/metadata\.name is missing/);
