@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Bundles the plugin entry (src/cli/plugin-main.ts) and its dependencies into one file,
+// dist/rollouts-companion-plugin.mjs, with the gRPC contract copied beside it (dist/proto/)
+// for remote mode. The controller image then needs only a node binary and this directory.
+//
+//   node scripts/bundle.mjs [--outdir dist] [--minify]
+import { cpSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
+
+/** Builds the bundle; returns its path. */
+export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false } = {}) {
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, BUNDLE_NAME);
+  await build({
+    entryPoints: [join(ROOT, 'src/cli/plugin-main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // CommonJS dependencies (grpc-js, ...) call require() and read __dirname; give them both.
+    banner: {
+      js: [
+        "import { createRequire as __cr } from 'node:module';",
+        "import { fileURLToPath as __fu } from 'node:url';",
+        "import { dirname as __dn } from 'node:path';",
+        'const require = __cr(import.meta.url);',
+        'const __filename = __fu(import.meta.url);',
+        'const __dirname = __dn(__filename);',
+      ].join('\n'),
+    },
+  });
+  cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
+  return outfile;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--outdir');
+  const outdir = at >= 0 ? resolve(args[at + 1]) : undefined;
+  bundlePlugin({ outdir, minify: args.includes('--minify') })
+    .then((file) => process.stdout.write(`bundled ${file}\n`))
+    .catch((err) => {
+      process.stderr.write(`${err.stack ?? err}\n`);
+      process.exit(1);
+    });
+}
