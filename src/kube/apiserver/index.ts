@@ -45,14 +45,14 @@ export interface ApiServer {
 
   // Direct access for seeding and inspecting: bypasses HTTP (and faults) but goes through the same
   // store logic (resourceVersion, generation, watch events). Errors are thrown as StatusError.
-  /** Like POST, but keeps `status` and creates the namespace if missing. */
+  /** Like POST, but keeps `status`, defaults the namespace to `default` and creates it if missing. */
   create(obj: KubeObject): KubeObject;
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined;
   list(apiVersion: string, kind: string, namespace?: string): KubeObject[];
   /** Replaces the whole object, status included; checks metadata.resourceVersion only if it is set. */
   update(obj: KubeObject): KubeObject;
   delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): void;
-  /** Create-or-replace (ignoring resourceVersion), for seeding from YAML documents. */
+  /** Create-or-replace (ignoring resourceVersion, keeping status), for seeding from YAML documents; namespaces as for create. */
   apply(docs: KubeObject[]): void;
   readonly faults: Faults;
   /** Every HTTP request answered, in completion order (watches when their stream starts). */
@@ -103,6 +103,11 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const sim = opts.simulateGateway ? new GatewaySimulator(store, opts.simulateGateway === true ? 0 : (opts.simulateGateway.delayMs ?? 0)) : undefined;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  /** Seeding defaults the namespace the way kubectl does with the default context. */
+  const seedable = (obj: KubeObject) => {
+    const def = store.resolveKind(obj.apiVersion, obj.kind);
+    return { def, obj: def.namespaced && !obj.metadata.namespace ? { ...obj, metadata: { ...obj.metadata, namespace: 'default' } } : obj };
+  };
   /** Objects come back labelled with the apiVersion they were asked for. */
   const as = (apiVersion: string, obj: KubeObject) => {
     const def = store.resolveKind(apiVersion, obj.kind);
@@ -121,7 +126,10 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       await faults.up();
       await stopListening();
     },
-    create: (obj) => as(obj.apiVersion, store.create(store.resolveKind(obj.apiVersion, obj.kind), obj, { keepStatus: true, ensureNamespace: true })),
+    create: (input) => {
+      const { def, obj } = seedable(input);
+      return as(obj.apiVersion, store.create(def, obj, { keepStatus: true, ensureNamespace: true }));
+    },
     get: (apiVersion, kind, namespace, name) => {
       const obj = store.get(store.resolveKind(apiVersion, kind), namespace, name);
       return obj && as(apiVersion, obj);
@@ -130,8 +138,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     update: (obj) => as(obj.apiVersion, store.update(store.resolveKind(obj.apiVersion, obj.kind), obj, { mode: 'all', allowUnconditional: true })),
     delete: (apiVersion, kind, namespace, name) => void store.delete(store.resolveKind(apiVersion, kind), namespace, name),
     apply: (docs) => {
-      for (const doc of docs) {
-        const def = store.resolveKind(doc.apiVersion, doc.kind);
+      for (const input of docs) {
+        const { def, obj: doc } = seedable(input);
         const existing = store.get(def, doc.metadata.namespace, doc.metadata.name ?? '');
         if (existing) {
           store.update(def, { ...doc, metadata: { ...doc.metadata, resourceVersion: existing.metadata.resourceVersion! } }, { mode: 'all', allowUnconditional: true });
