@@ -1,0 +1,164 @@
+import { gobErrors } from './errors.js';
+
+// gob's integer encodings. An unsigned integer below 128 is one byte; anything larger is
+// a byte holding -n (n = 1..8) followed by n big-endian bytes. A signed integer is
+// folded into an unsigned one with the sign in bit 0. Floats are the IEEE bits with the
+// bytes reversed (so small exponents make short encodings), sent as an unsigned integer.
+
+/** An integer that fits in a JS number exactly, else a bigint. */
+export type GoInt = number | bigint;
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function toGoInt(v: bigint): GoInt {
+  return v <= SAFE && v >= -SAFE ? Number(v) : v;
+}
+
+/** A bounded read cursor over one message. Every read checks the bytes are there. */
+export class Reader {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    pos = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = pos;
+  }
+
+  get left(): number {
+    return this.end - this.pos;
+  }
+
+  byte(what: string): number {
+    if (this.pos >= this.end) throw gobErrors.truncated(what);
+    return this.buf[this.pos++]!;
+  }
+
+  bytes(n: number, what: string): Uint8Array {
+    if (n > this.left) throw gobErrors.truncated(what);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** An unsigned integer as a bigint (for 64-bit values). */
+  uintBig(what = 'unsigned integer'): bigint {
+    const b = this.byte(what);
+    if (b < 0x80) return BigInt(b);
+    const n = 256 - b;
+    if (n > 8) throw gobErrors.badUint();
+    if (n > this.left) throw gobErrors.truncated(what);
+    let v = 0n;
+    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(this.buf[this.pos++]!);
+    return v;
+  }
+
+  /** An unsigned integer that must fit in a JS number (counts, lengths, ids, deltas). */
+  uint(what = 'unsigned integer'): number {
+    const b = this.byte(what);
+    if (b < 0x80) return b;
+    const n = 256 - b;
+    if (n > 8) throw gobErrors.badUint();
+    if (n > this.left) throw gobErrors.truncated(what);
+    if (n <= 6) {
+      let v = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + this.buf[this.pos++]!;
+      return v;
+    }
+    this.pos -= 1;
+    const big = this.uintBig(what);
+    // Beyond 2^53 no count or id can be valid; callers compare against small limits.
+    return big > SAFE ? Number.MAX_SAFE_INTEGER : Number(big);
+  }
+
+  int(what = 'integer'): GoInt {
+    const u = this.uintBig(what);
+    return toGoInt(u & 1n ? ~(u >> 1n) : u >> 1n);
+  }
+
+  /** A signed integer that must fit in a JS number (type ids, lengths). */
+  intSmall(what = 'integer'): number {
+    const v = this.int(what);
+    return typeof v === 'bigint' ? (v < 0n ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER) : v;
+  }
+
+  float(what = 'float'): number {
+    const u = this.uintBig(what);
+    const view = new DataView(new ArrayBuffer(8));
+    view.setBigUint64(0, u, true); // little-endian store = byte reversal
+    return view.getFloat64(0, false);
+  }
+}
+
+const SCRATCH = new DataView(new ArrayBuffer(8));
+
+/** A growable output buffer with gob's integer encodings. */
+export class Writer {
+  private buf = new Uint8Array(64);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = b;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  uint(v: number | bigint): void {
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < 0) throw gobErrors.encode(`${v} as an unsigned integer`);
+      if (v < 0x80) {
+        this.byte(v);
+        return;
+      }
+      v = BigInt(v);
+    }
+    if (v < 0n || v >= 1n << 64n) throw gobErrors.encode(`${v} as an unsigned integer`);
+    if (v < 0x80n) {
+      this.byte(Number(v));
+      return;
+    }
+    const out: number[] = [];
+    for (let x = v; x > 0n; x >>= 8n) out.unshift(Number(x & 0xffn));
+    this.byte(256 - out.length);
+    for (const b of out) this.byte(b);
+  }
+
+  int(v: number | bigint): void {
+    const i = BigInt(v);
+    if (i < -(1n << 63n) || i >= 1n << 63n) throw gobErrors.encode(`${v} as a signed integer`);
+    this.uint(i < 0n ? ((~i) << 1n) | 1n : i << 1n);
+  }
+
+  float(f: number): void {
+    SCRATCH.setFloat64(0, f, false);
+    this.uint(SCRATCH.getBigUint64(0, true));
+  }
+
+  string(s: string): void {
+    this.byteString(new TextEncoder().encode(s));
+  }
+
+  byteString(b: Uint8Array): void {
+    this.uint(b.length);
+    this.bytes(b);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
