@@ -50,7 +50,7 @@ export async function apiError(call: Promise<unknown>): Promise<KubeStatus> {
 }
 
 /** Polls until `check` stops throwing (assertions inside it), or fails with its last error. */
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 5000): Promise<void> {
+export async function eventually(check: () => unknown, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -76,7 +76,7 @@ export interface Recorder {
   abort(): void;
 }
 
-export async function record(kc: KubeConfig, path: string, params: Record<string, unknown> = {}): Promise<Recorder> {
+export async function record(kc: KubeConfig, path: string, params: Record<string, string | number | boolean | undefined> = {}): Promise<Recorder> {
   const rec: Recorder = { events: [], done: false, doneError: undefined, abort: () => {} };
   const controller = await new Watch(kc).watch(
     path,
