@@ -63,8 +63,19 @@ export interface StopOptions {
   releaseLease?: boolean;
 }
 
+export interface CanaryStats {
+  /** Attached pods cached (unattached pods are never fetched). */
+  pods: number;
+  rollouts: number;
+  /** Argo-managed Services cached. */
+  services: number;
+  /** Pods waiting for, in, or scheduled for a retry of a relabel. */
+  queued: number;
+}
+
 export interface CanaryController {
   stop(options?: StopOptions): Promise<void>;
+  stats(): CanaryStats;
   /** All caches have been filled from a list. */
   ready(): boolean;
   /** This replica may patch pods (always true without leader election). */
@@ -466,6 +477,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
   let stopped: Promise<void> | undefined;
   return {
     ready: () => all.every((informer) => informer.hasSynced()),
+    stats: () => ({ pods: pods.size, rollouts: rollouts.size, services: services.size, queued: queue.size }),
     isLeader: () => !stopping && (elector ? elector.isLeader() : true),
     stop: (stopOptions: StopOptions = {}) =>
       (stopped ??= (async () => {
