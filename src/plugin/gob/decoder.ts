@@ -3,6 +3,7 @@ import { goTimeToRfc3339 } from './time.js';
 import {
   BUILTIN_BY_ID,
   FIRST_USER_ID,
+  GO_FIELD_TYPES,
   GO_TYPE,
   GobInterface,
   type ExternalKind,
@@ -13,7 +14,8 @@ import { Reader, toGoInt } from './wire.js';
 
 // Decodes a gob byte stream into plain JS values without Go types on this side: the
 // stream's own type definitions drive decoding. Mapping:
-//   struct      → object keyed by Go field names (absent = zero value), wire name under GO_TYPE
+//   struct      → object keyed by Go field names (absent = zero value); non-enumerable:
+//                 its wire name under GO_TYPE, its fields' wire type names under GO_FIELD_TYPES
 //   slice/array → Array ([]byte → Uint8Array)        map → Map
 //   int/uint    → number, or bigint beyond 2^53      float → number, complex → { re, im }
 //   interface   → GobInterface (nil → null)
@@ -54,6 +56,7 @@ export class GobDecoder {
   private readonly limits: typeof DEFAULTS;
   private readonly external: Record<string, (bytes: Uint8Array, kind: ExternalKind) => unknown>;
   private readonly types = new Map<number, WireType>();
+  private readonly fieldTypeNames = new WeakMap<WireType, Readonly<Record<string, string>>>();
 
   private buf = new Uint8Array(0);
   private start = 0; // first byte not yet consumed by a complete value
@@ -309,6 +312,7 @@ export class GobDecoder {
   private struct(t: Extract<WireType, { kind: 'struct' }>, depth: number): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
     Object.defineProperty(obj, GO_TYPE, { value: t.name });
+    Object.defineProperty(obj, GO_FIELD_TYPES, { value: this.fieldTypeNamesOf(t) });
     for (let f = -1; ; ) {
       const delta = this.r.uint('field delta');
       if (delta === 0) return obj;
@@ -323,6 +327,15 @@ export class GobDecoder {
         configurable: true,
       });
     }
+  }
+
+  private fieldTypeNamesOf(t: Extract<WireType, { kind: 'struct' }>): Readonly<Record<string, string>> {
+    let names = this.fieldTypeNames.get(t);
+    if (!names) {
+      names = Object.freeze(Object.fromEntries(t.fields.map((f) => [f.name, this.typeName(f.id)])));
+      this.fieldTypeNames.set(t, names);
+    }
+    return names;
   }
 
   private elements(n: number, elem: number, depth: number): unknown[] {

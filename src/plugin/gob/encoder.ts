@@ -19,18 +19,33 @@ type Complex = { re: number; im: number };
 export class GobEncoder {
   private readonly ids = new Map<GobTypeDescriptor, number>();
   private readonly sent = new Set<GobTypeDescriptor>();
-  private nextId = FIRST_USER_ID;
+  // A Go process hands out FIRST_USER_ID itself (to gob's own gobEncoderType), so the
+  // first id on any Go stream is 65; starting there keeps our bytes identical to Go's.
+  private nextId = FIRST_USER_ID + 1;
 
   /** The bytes to write for one value: any new type definitions, then the value message. */
   encode(type: GobTypeDescriptor, value: unknown): Uint8Array {
-    const out = new Writer();
-    this.sendType(out, type);
-    this.sendInterfaceTypes(out, type, value, 0);
-    const msg = new Writer();
-    msg.int(this.idOf(type));
-    this.topValue(msg, type, value);
-    frame(out, msg);
-    return out.finish();
+    const ids = new Map(this.ids);
+    const sent = new Set(this.sent);
+    const nextId = this.nextId;
+    try {
+      const out = new Writer();
+      this.sendType(out, type);
+      this.sendInterfaceTypes(out, type, value, 0);
+      const msg = new Writer();
+      msg.int(this.idOf(type));
+      this.topValue(msg, type, value);
+      frame(out, msg);
+      return out.finish();
+    } catch (e) {
+      // Nothing was written: forget the types this value would have defined.
+      this.ids.clear();
+      for (const [k, v] of ids) this.ids.set(k, v);
+      this.sent.clear();
+      for (const t of sent) this.sent.add(t);
+      this.nextId = nextId;
+      throw e;
+    }
   }
 
   private idOf(t: GobTypeDescriptor): number {

@@ -69,6 +69,9 @@ export class GobInterface {
 /** The wire name of a decoded struct, as a non-enumerable property of the object. */
 export const GO_TYPE: unique symbol = Symbol('gob.type');
 
+/** The wire names of a decoded struct's field types (e.g. { CreationTimestamp: 'Time' }), non-enumerable. */
+export const GO_FIELD_TYPES: unique symbol = Symbol('gob.fieldTypes');
+
 export function goTypeName(value: unknown): string | undefined {
   return typeof value === 'object' && value !== null ? (value as { [GO_TYPE]?: string })[GO_TYPE] : undefined;
 }

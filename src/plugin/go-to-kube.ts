@@ -1,0 +1,181 @@
+import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../routing/rollout.js';
+import { GO_FIELD_TYPES, GO_TYPE, GobInterface } from './gob/types.js';
+
+// Go values as the gob decoder yields them (structs keyed by Go field names) → the
+// Kubernetes JSON the routing core reads. Names follow the json tags of Argo Rollouts'
+// and Kubernetes' types (checked against the go-plugin host's copies of them in
+// test/unit/plugin/go-to-kube.test.ts): lowerCamelCase of the Go name unless listed in
+// JSON_NAMES. What gob did to the value stays done:
+// - zero values are absent: `status.currentStepIndex: 0`, `setWeight: 0`, `replicas: 0`,
+//   empty strings, false, empty slices and maps never arrive, so they stay absent here;
+//   a struct always arrives, also an empty one (`pause: {}`);
+// - resource.Quantity is omitted: gob sends only its Format, never the amount;
+// - times arrive in the sender's zone and leave as UTC RFC 3339 (metav1.Time's JSON);
+// - json.RawMessage (plugin configs) and FieldsV1 arrive as bytes and leave as the JSON
+//   they hold; IntOrString arrives as {Type, IntVal, StrVal} and leaves as number or string.
+
+/** Inline: the embedded struct's fields are the parent's (json:",inline"). */
+const INLINE = '';
+/** Not in JSON (json:"-"), though gob sends it. */
+const SKIP = '-';
+
+/** Go field name → json key, where that is not the Go name with a lower-case first letter. */
+export const JSON_NAMES: Readonly<Record<string, string>> = {
+  APIVersion: 'apiVersion',
+  UID: 'uid',
+  ObjectMeta: 'metadata',
+  TypeMeta: INLINE,
+  DNSPolicy: 'dnsPolicy',
+  HTTPGet: 'httpGet',
+  HTTPHeaders: 'httpHeaders',
+  TCPSocket: 'tcpSocket',
+  ProbeHandler: INLINE,
+  VolumeSource: INLINE,
+  LocalObjectReference: INLINE,
+  RolloutAnalysis: INLINE,
+  TemplateResolvedFromRef: SKIP,
+  SelectorResolvedFromRef: SKIP,
+  HPAReplicas: 'HPAReplicas',
+  ALB: 'alb',
+  ALBs: 'albs',
+  ARN: 'arn',
+};
+
+export function jsonKey(goField: string): string {
+  return Object.hasOwn(JSON_NAMES, goField) ? JSON_NAMES[goField]! : goField.charAt(0).toLowerCase() + goField.slice(1);
+}
+
+export const goToKubeErrors = {
+  notARollout: (what: string) => `expected a Go Rollout struct, got ${what}`,
+  invalidArgs: (method: string, got: string, want: string) =>
+    `invalid args for Plugin.${method}: got ${got || 'nil'}, want ${want}`,
+} as const;
+
+/** Converts a decoded Go v1alpha1.Rollout to its Kubernetes JSON. */
+export function goRolloutToKube(goValue: unknown): Rollout {
+  const kube = toKube(goValue instanceof GobInterface ? goValue.value : goValue);
+  if (typeof kube !== 'object' || kube === null || Array.isArray(kube)) {
+    throw new Error(goToKubeErrors.notARollout(describe(goValue)));
+  }
+  const rollout = kube as Rollout;
+  rollout.metadata ??= {};
+  return rollout;
+}
+
+/** The Kubernetes JSON of any decoded Go value (see the mapping above); undefined = omit. */
+export function toKube(v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v !== 'object') return v;
+  if (v instanceof Uint8Array) return rawJson(v);
+  if (v instanceof GobInterface) return toKube(v.value);
+  if (Array.isArray(v)) return v.map((e) => toKube(e) ?? null);
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of v) {
+      const kv = toKube(e);
+      if (kv !== undefined) set(out, String(k), kv);
+    }
+    return out;
+  }
+  const fields = v as Record<string, unknown>;
+  switch ((v as { [GO_TYPE]?: string })[GO_TYPE]) {
+    case 'Quantity':
+      return undefined;
+    case 'IntOrString':
+      return fields['Type'] === 1 ? (fields['StrVal'] ?? '') : (fields['IntVal'] ?? 0);
+    case 'FieldsV1':
+      return fields['Raw'] instanceof Uint8Array ? rawJson(fields['Raw']) : undefined;
+  }
+  const fieldTypes = (v as { [GO_FIELD_TYPES]?: Readonly<Record<string, string>> })[GO_FIELD_TYPES] ?? {};
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    const key = jsonKey(name);
+    if (key === SKIP) continue;
+    const kv = fieldTypes[name] === 'Time' && typeof value === 'string' ? toKubeTime(value) : toKube(value);
+    if (kv === undefined) continue;
+    if (key === INLINE) {
+      if (typeof kv === 'object' && !Array.isArray(kv)) for (const [k, e] of Object.entries(kv as object)) set(out, k, e);
+      continue;
+    }
+    set(out, key, kv);
+  }
+  return out;
+}
+
+/** A time from the gob decoder (RFC 3339 in the sender's zone) as metav1.Time writes it: UTC, whole seconds. */
+export function toKubeTime(rfc3339: string): string {
+  const ms = Date.parse(rfc3339.replace(/\.\d+/, ''));
+  return Number.isNaN(ms) ? rfc3339 : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const utf8 = new TextDecoder();
+
+// json.RawMessage: the JSON itself; anything else encoding/json would write as base64.
+function rawJson(b: Uint8Array): unknown {
+  if (b.length === 0) return undefined;
+  try {
+    return JSON.parse(utf8.decode(b));
+  } catch {
+    return Buffer.from(b).toString('base64');
+  }
+}
+
+// Keys come off the wire: define, so "__proto__" stays a key.
+function set(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function describe(v: unknown): string {
+  if (v instanceof GobInterface) return v.typeName || v.name;
+  return (typeof v === 'object' && v !== null && (v as { [GO_TYPE]?: string })[GO_TYPE]) || typeof v;
+}
+
+export interface TrafficRouterArgs {
+  rollout: Rollout;
+  desiredWeight: number;
+  additionalDestinations: WeightDestination[];
+  canaryHash: string;
+  stableHash: string;
+  headerRoute?: SetHeaderRoute;
+  mirrorRoute?: SetMirrorRoute;
+}
+
+/** The gob name each method's argument struct is registered under (and its Go type name). */
+export const ARGS_TYPE_BY_METHOD: Readonly<Record<string, string>> = {
+  UpdateHash: 'UpdateHashArgs',
+  SetWeight: 'SetWeightAndVerifyWeightArgs',
+  VerifyWeight: 'SetWeightAndVerifyWeightArgs',
+  SetHeaderRoute: 'SetHeaderArgs',
+  SetMirrorRoute: 'SetMirrorArgs',
+  RemoveManagedRoutes: 'RemoveManagedRoutesArgs',
+};
+
+/**
+ * The arguments of a Plugin.* call that carries a rollout (method with or without the
+ * "Plugin." prefix); absent fields take their zero value (desiredWeight 0 arrives absent).
+ * Throws, like Argo Rollouts' server side, when the value is not the method's args struct.
+ */
+export function decodeTrafficRouterArgs(method: string, value: unknown): TrafficRouterArgs {
+  const name = method.startsWith('Plugin.') ? method.slice('Plugin.'.length) : method;
+  const want = Object.hasOwn(ARGS_TYPE_BY_METHOD, name) ? ARGS_TYPE_BY_METHOD[name]! : '';
+  const got = value instanceof GobInterface ? value.name : describe(value);
+  const args = value instanceof GobInterface ? value.value : value;
+  if (!want || got !== want || typeof args !== 'object' || args === null) {
+    throw new Error(goToKubeErrors.invalidArgs(name, value === null ? '' : got, want || 'no arguments'));
+  }
+  const a = args as Record<string, unknown>;
+  const out: TrafficRouterArgs = {
+    rollout: goRolloutToKube(a['Rollout']),
+    desiredWeight: Number(a['DesiredWeight'] ?? 0),
+    additionalDestinations: ((toKube(a['AdditionalDestinations']) as WeightDestination[] | undefined) ?? []).map((d) => ({
+      ...d,
+      weight: d.weight ?? 0,
+    })),
+    canaryHash: typeof a['CanaryHash'] === 'string' ? a['CanaryHash'] : '',
+    stableHash: typeof a['StableHash'] === 'string' ? a['StableHash'] : '',
+  };
+  if (name === 'SetHeaderRoute') out.headerRoute = (toKube(a['SetHeaderRoute']) as SetHeaderRoute | undefined) ?? {};
+  if (name === 'SetMirrorRoute') out.mirrorRoute = (toKube(a['SetMirrorRoute']) as SetMirrorRoute | undefined) ?? { name: '' };
+  return out;
+}
