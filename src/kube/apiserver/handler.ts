@@ -194,9 +194,17 @@ function verbOf(method: string, hasName: boolean, watch: boolean): Verb | undefi
   }
 }
 
+function dryRunOf(query: URLSearchParams): boolean {
+  const values = query.getAll('dryRun');
+  const bad = values.find((v) => v !== 'All');
+  if (bad !== undefined) throw badRequest(`dryRun: Unsupported value: "${bad}": supported values: "All"`);
+  return values.length > 0;
+}
+
 function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequest): void {
   const { store } = ctx;
   const { def } = r;
+  const dryRun = dryRunOf(r.query);
   const out = (o: KubeObject) => asVersion(o, def, r.version);
   switch (r.verb) {
     case 'get': {
@@ -236,18 +244,18 @@ function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequ
     }
     case 'create': {
       const obj = bodyObject(r);
-      return sendJson(res, 201, out(store.create(def, obj)));
+      return sendJson(res, 201, out(store.create(def, obj, { dryRun })));
     }
     case 'update': {
       const obj = bodyObject(r);
-      return sendJson(res, 200, out(store.update(def, obj, { mode: r.subresource === 'status' ? 'status' : 'main', allowUnconditional: !def.custom })));
+      return sendJson(res, 200, out(store.update(def, obj, { mode: r.subresource === 'status' ? 'status' : 'main', allowUnconditional: !def.custom, dryRun })));
     }
     case 'patch':
-      return sendJson(res, 200, out(patch(ctx, r)));
+      return sendJson(res, 200, out(patch(ctx, r, dryRun)));
     case 'delete': {
       const opts = r.body.trim() ? parseBody(r.body) : {};
       const pre = isPlainObject(opts['preconditions']) ? (opts['preconditions'] as { resourceVersion?: string; uid?: string }) : undefined;
-      return sendJson(res, 200, out(store.delete(def, r.namespace, r.name!, pre)));
+      return sendJson(res, 200, out(store.delete(def, r.namespace, r.name!, pre, dryRun)));
     }
   }
 }
@@ -286,7 +294,7 @@ function unsupportedPatch(custom: boolean): StatusError {
   return new StatusError(failure(415, `the body of the request was in an unknown format - accepted media types include: ${accepted}`, 'UnsupportedMediaType'));
 }
 
-function patch(ctx: HandlerContext, r: ResourceRequest): KubeObject {
+function patch(ctx: HandlerContext, r: ResourceRequest, dryRun: boolean): KubeObject {
   const { def } = r;
   const { store } = ctx;
   if (!PATCH_CONTENT_TYPES.has(r.contentType)) throw unsupportedPatch(def.custom);
@@ -307,5 +315,5 @@ function patch(ctx: HandlerContext, r: ResourceRequest): KubeObject {
   if (rv !== undefined && rv !== '' && rv !== current.metadata.resourceVersion) throw conflict(def, r.name!);
   result.metadata = { ...result.metadata, name: r.name!, resourceVersion: current.metadata.resourceVersion! };
   if (def.namespaced) result.metadata.namespace = r.namespace!;
-  return store.update(def, result, { mode: r.subresource === 'status' ? 'status' : 'main', allowUnconditional: true });
+  return store.update(def, result, { mode: r.subresource === 'status' ? 'status' : 'main', allowUnconditional: true, dryRun });
 }

@@ -28,12 +28,15 @@ export interface CreateOptions {
   keepStatus?: boolean;
   /** Create the object's namespace if missing (seeding); over HTTP a missing namespace is 404. */
   ensureNamespace?: boolean;
+  /** `dryRun=All`: every check, nothing stored (the answer carries no new resourceVersion). */
+  dryRun?: boolean;
 }
 
 export interface UpdateOptions {
   mode: UpdateMode;
   /** Accept a body without metadata.resourceVersion (true for built-in resources and seeding). */
   allowUnconditional: boolean;
+  dryRun?: boolean;
 }
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -131,6 +134,10 @@ export class Store {
     if (def.generation) meta.generation = 1;
     else delete meta.generation;
     delete meta['deletionTimestamp'];
+    if (opts.dryRun) {
+      delete meta.resourceVersion;
+      return obj;
+    }
     this.commit('ADDED', def, key, obj);
     return deepClone(obj);
   }
@@ -161,10 +168,16 @@ export class Store {
         else next['status'] = deepClone(old['status']);
       }
     }
-    return this.write(def, key, old, next, false);
+    return this.write(def, key, old, next, { dryRun: opts.dryRun ?? false });
   }
 
-  delete(def: ResourceDef, namespace: string | undefined, name: string, preconditions?: { resourceVersion?: string; uid?: string }): KubeObject {
+  delete(
+    def: ResourceDef,
+    namespace: string | undefined,
+    name: string,
+    preconditions?: { resourceVersion?: string; uid?: string },
+    dryRun = false,
+  ): KubeObject {
     const key = objectKey(def.namespaced ? namespace : undefined, name);
     const old = this.bucket(def).get(key);
     if (!old) throw notFound(def, name);
@@ -174,6 +187,7 @@ export class Store {
     if (preconditions?.resourceVersion && preconditions.resourceVersion !== old.metadata.resourceVersion) {
       throw conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
     }
+    if (dryRun) return deepClone(old);
     if (def.plural === 'namespaces' && !def.group) {
       for (const d of RESOURCES.filter((r) => r.namespaced)) {
         for (const o of this.list(d, name)) this.delete(d, name, o.metadata.name!);
@@ -195,7 +209,7 @@ export class Store {
     if (!old) throw notFound(def, name);
     const next = deepClone(old);
     mutate?.(next);
-    return this.write(def, key, old, next, true);
+    return this.write(def, key, old, next, { force: true });
   }
 
   /** Forget all history: watches from any earlier resourceVersion now get 410 Expired. */
@@ -218,7 +232,7 @@ export class Store {
     return def;
   }
 
-  private write(def: ResourceDef, key: string, old: KubeObject, next: KubeObject, force: boolean): KubeObject {
+  private write(def: ResourceDef, key: string, old: KubeObject, next: KubeObject, how: { force?: boolean; dryRun?: boolean }): KubeObject {
     next.apiVersion = old.apiVersion;
     next.kind = old.kind;
     const meta = next.metadata;
@@ -234,7 +248,8 @@ export class Store {
       delete meta.generation;
     }
     // Like etcd, an update that changes nothing is not a write: no new resourceVersion, no event.
-    if (!force && deepEqual(old, next)) return deepClone(old);
+    if (!how.force && deepEqual(old, next)) return deepClone(old);
+    if (how.dryRun) return next;
     this.commit('MODIFIED', def, key, next, old);
     return deepClone(next);
   }

@@ -184,6 +184,24 @@ describe('in-process API server: CRUD through client-node', () => {
     expect(h.server.get(`${GATEWAY}/v1`, 'HTTPRoute', NS, 'r')).to.equal(undefined);
   });
 
+  it('stores nothing on dryRun=All', async () => {
+    const before = h.server.requestLog.length;
+    const created = (await h.custom.createNamespacedCustomObject({ ...routeParams('r'), body: httpRoute('r'), dryRun: 'All' })) as KubeObject;
+    expect(created.metadata.uid).to.be.a('string');
+    expect(h.server.get(`${GATEWAY}/v1`, 'HTTPRoute', NS, 'r')).to.equal(undefined);
+
+    const stored = h.server.create(httpRoute('r'));
+    const replaced = (await h.custom.replaceNamespacedCustomObject({
+      ...routeParams('r'),
+      body: { ...stored, spec: { hostnames: ['x'] } },
+      dryRun: 'All',
+    })) as KubeObject;
+    expect(replaced.metadata.generation).to.equal(2);
+    await h.custom.deleteNamespacedCustomObject({ ...routeParams('r'), dryRun: 'All' });
+    expect(h.server.get(`${GATEWAY}/v1`, 'HTTPRoute', NS, 'r')).to.deep.equal(stored);
+    expect(h.server.requestLog.slice(before).map((e) => e.query)).to.deep.equal(['dryRun=All', 'dryRun=All', 'dryRun=All']);
+  });
+
   it('answers malformed JSON with 400 and unknown resources with 404', async () => {
     const malformed = await fetch(`${h.server.url}/apis/${GATEWAY}/v1/namespaces/${NS}/httproutes`, {
       method: 'POST',
