@@ -112,7 +112,8 @@ export class YamuxSession extends EventEmitter {
     conn.on('drain', () => this.#pump());
     conn.on('end', () => this.close());
     conn.on('close', () => this.close());
-    conn.on('error', (error: Error) => this.close(error));
+    // A peer that hung up while we were still writing is an ordinary end, not a failure.
+    conn.on('error', (error: NodeJS.ErrnoException) => this.close(PEER_GONE.has(error.code ?? '') ? undefined : error));
     if (this.#options.keepAliveIntervalMs > 0) {
       this.#keepAlive = setInterval(() => {
         this.ping().catch(() => this.close(new Error(errors.KEEPALIVE_TIMEOUT)));
@@ -352,6 +353,7 @@ export class YamuxSession extends EventEmitter {
 }
 
 const EMPTY = Buffer.alloc(0);
+const PEER_GONE = new Set(['EPIPE', 'ECONNRESET']);
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

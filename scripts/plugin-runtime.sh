@@ -1,0 +1,30 @@
+#!/bin/sh
+# Assembles the self-contained plugin runtime directory that the init container copies into
+# the controller pod (mounted at /plugin):
+#
+#   OUTDIR/rollouts-companion-plugin      static launcher (the file `location:` points at)
+#   OUTDIR/node                           the node binary
+#   OUTDIR/lib/                           node's glibc, libstdc++ and dynamic loader
+#   OUTDIR/rollouts-companion-plugin.mjs  the bundle (scripts/bundle.mjs), proto/ beside it
+#
+# usage: scripts/plugin-runtime.sh OUTDIR [NODE]   (needs go, ldd, and a built bundle or esbuild)
+set -eu
+[ $# -ge 1 ] || { echo "usage: $0 OUTDIR [NODE]" >&2; exit 2; }
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$1
+NODE=${2:-$(command -v node)}
+mkdir -p "$OUT/lib"
+
+node "$ROOT/scripts/bundle.mjs" --outdir "$OUT" --minify >/dev/null
+cp "$NODE" "$OUT/node"
+# Every shared object node needs, and the loader itself (the "=>" path, or the bare path
+# of the interpreter line).
+ldd "$NODE" | awk '/=> \//{print $3} /^[[:space:]]*\/.*ld-linux/{print $1}' | while read -r lib; do
+	cp -L "$lib" "$OUT/lib/"
+done
+ls "$OUT"/lib/ld-linux-*.so.* >/dev/null 2>&1 || { echo "$0: no ld-linux loader found for $NODE" >&2; exit 1; }
+
+( cd "$ROOT/deploy/plugin/launcher" &&
+  CGO_ENABLED=0 GO111MODULE=off go build -trimpath -ldflags="-s -w" -o "$OUT/rollouts-companion-plugin" main.go )
+chmod 0755 "$OUT/rollouts-companion-plugin" "$OUT/node"
+echo "plugin runtime in $OUT: $(du -sh "$OUT" | cut -f1)"

@@ -1,0 +1,64 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { createRemoteRouter } from '../grpc/client.js';
+import { createLocalRouter } from '../kube/local-router.js';
+import { createPluginLogger } from '../plugin/hclog.js';
+import { runPlugin } from '../plugin/run.js';
+import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
+
+// `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
+// `trafficRouterPlugins` entry. In-process mode drives the routes itself with the
+// controller's credentials; with --companion it forwards every call to a running companion.
+
+export interface PluginCommandOptions {
+  pluginName: string;
+  companion?: string;
+  companionTls?: boolean;
+  companionCa?: string;
+  deadline?: number;
+  kubeconfig?: string;
+  logLevel: string;
+}
+
+const parseMs = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of milliseconds, got "${value}"`);
+  return n;
+};
+
+export function pluginCommand(): Command {
+  return new Command('plugin')
+    .description('run as an Argo Rollouts traffic-router plugin (the controller starts it; not for interactive use)')
+    .option(
+      '--plugin-name <name>',
+      'the trafficRouting.plugins key to read (e.g. argoproj-labs/gatewayAPI to take over existing Rollouts)',
+      DEFAULT_PLUGIN_NAME,
+    )
+    .option('--companion <host:port>', 'forward every call to a running companion over gRPC instead of driving routes in-process')
+    .option('--companion-tls', 'use TLS to reach the companion')
+    .option('--companion-ca <file>', 'CA bundle to verify the companion (implies --companion-tls)')
+    .option('--deadline <ms>', 'per-call deadline in remote mode', parseMs)
+    .option('--kubeconfig <path>', 'kubeconfig for in-process mode (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (logs go to stderr as hclog JSON)', process.env.LOG_LEVEL ?? 'info')
+    .action(async (options: PluginCommandOptions) => {
+      const code = await runPluginCommand(options);
+      process.exit(code);
+    });
+}
+
+export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const logger = createPluginLogger(options.logLevel);
+  const router = (): TrafficRouterApi => {
+    if (options.companion) {
+      const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
+      logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
+      return createRemoteRouter({
+        address: options.companion,
+        pluginName: options.pluginName,
+        tls,
+        deadlineMs: options.deadline,
+      });
+    }
+    return createLocalRouter({ pluginName: options.pluginName, kubeconfig: options.kubeconfig, logger });
+  };
+  return runPlugin({ router, logger, env });
+}

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import { Verified, type TrafficRouterApi } from '../routing/api.js';
+import { decodeTrafficRouterArgs } from './go-to-kube.js';
+import { RpcErrorType, StringType, VerifyWeightResponseType, type RpcReply } from './netrpc.js';
+
+// net/rpc `Plugin.*` calls of Argo Rollouts' RpcTrafficRouterPlugin, forwarded to a
+// TrafficRouterApi. A failure of ours is an RpcError reply (the controller logs it and
+// retries the reconcile), never a net/rpc error: that would look like a broken plugin.
+
+export const TRAFFIC_ROUTER_METHODS = [
+  'InitPlugin',
+  'UpdateHash',
+  'SetWeight',
+  'SetHeaderRoute',
+  'SetMirrorRoute',
+  'VerifyWeight',
+  'RemoveManagedRoutes',
+  'Type',
+] as const;
+export type TrafficRouterMethod = (typeof TRAFFIC_ROUTER_METHODS)[number];
+
+export const unknownPluginMethod = (method: string) => `rpc: can't find method ${method}`;
+export const routerFailed = (method: string, error: unknown) =>
+  `${method} failed: ${error instanceof Error ? error.message : String(error)}`;
+
+const rpcError = (message: string): RpcReply => ({ type: RpcErrorType, value: { ErrorString: message } });
+
+export async function dispatchTrafficRouterCall(
+  router: TrafficRouterApi,
+  logger: Logger,
+  serviceMethod: string,
+  args: unknown,
+): Promise<RpcReply> {
+  const method = serviceMethod.startsWith('Plugin.') ? serviceMethod.slice('Plugin.'.length) : '';
+  if (!(TRAFFIC_ROUTER_METHODS as readonly string[]).includes(method)) {
+    throw new Error(unknownPluginMethod(serviceMethod));
+  }
+  const started = process.hrtime.bigint();
+  const log = (fields: Record<string, unknown>) =>
+    logger.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6, ...fields }, 'plugin call');
+  try {
+    switch (method as TrafficRouterMethod) {
+      case 'Type': {
+        const type = await router.type();
+        log({});
+        return { type: StringType, value: type };
+      }
+      case 'InitPlugin': {
+        const result = await router.initPlugin();
+        log({ error: result.error || undefined });
+        return rpcError(result.error);
+      }
+      default:
+        break;
+    }
+    const a = decodeTrafficRouterArgs(method, args);
+    const fields = { rollout: `${a.rollout.metadata.namespace ?? ''}/${a.rollout.metadata.name ?? ''}` };
+    switch (method as Exclude<TrafficRouterMethod, 'Type' | 'InitPlugin'>) {
+      case 'VerifyWeight': {
+        const result = await router.verifyWeight(a.rollout, a.desiredWeight, a.additionalDestinations);
+        log({ ...fields, desiredWeight: a.desiredWeight, verified: result.verified, error: result.error || undefined });
+        return { type: VerifyWeightResponseType, value: { Verified: result.verified, Err: { ErrorString: result.error } } };
+      }
+      case 'UpdateHash': {
+        const result = await router.updateHash(a.rollout, a.canaryHash, a.stableHash, a.additionalDestinations);
+        log({ ...fields, error: result.error || undefined });
+        return rpcError(result.error);
+      }
+      case 'SetWeight': {
+        const result = await router.setWeight(a.rollout, a.desiredWeight, a.additionalDestinations);
+        log({ ...fields, desiredWeight: a.desiredWeight, error: result.error || undefined });
+        return rpcError(result.error);
+      }
+      case 'SetHeaderRoute': {
+        const result = await router.setHeaderRoute(a.rollout, a.headerRoute ?? {});
+        log({ ...fields, error: result.error || undefined });
+        return rpcError(result.error);
+      }
+      case 'SetMirrorRoute': {
+        const result = await router.setMirrorRoute(a.rollout, a.mirrorRoute ?? { name: '' });
+        log({ ...fields, error: result.error || undefined });
+        return rpcError(result.error);
+      }
+      case 'RemoveManagedRoutes': {
+        const result = await router.removeManagedRoutes(a.rollout);
+        log({ ...fields, error: result.error || undefined });
+        return rpcError(result.error);
+      }
+    }
+  } catch (error) {
+    const message = routerFailed(method, error);
+    logger.warn({ method, err: error }, 'plugin call failed');
+    if (method === 'VerifyWeight') {
+      return { type: VerifyWeightResponseType, value: { Verified: Verified.NotVerified, Err: { ErrorString: message } } };
+    }
+    if (method === 'Type') throw new Error(message, { cause: error });
+    return rpcError(message);
+  }
+}

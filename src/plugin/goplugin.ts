@@ -1,0 +1,211 @@
+import { EventEmitter } from 'node:events';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { TrafficRouterApi } from '../routing/api.js';
+import { dispatchTrafficRouterCall } from './dispatch.js';
+import { serveNetRpc, EmptyStructType, Uint32Type, type RpcReply } from './netrpc.js';
+import { YamuxSession, type YamuxStream } from './yamux/index.js';
+
+// The plugin side of hashicorp/go-plugin's net/rpc protocol (go-plugin server.go,
+// rpc_server.go, mux_broker.go), as the Argo Rollouts controller drives it:
+// - handshake: one stdout line `CORE|APP|unix|ADDR|netrpc|` once the socket listens;
+// - per connection one yamux session; the host opens, in this order, the control stream
+//   (net/rpc: Control.Ping, Control.Quit, Dispenser.Dispense), the plugin's stdout and
+//   stderr streams, then one broker stream per dispensed plugin, which starts with the
+//   4-byte little-endian broker id that we echo back before net/rpc begins on it.
+
+export const MAGIC_COOKIE_KEY = 'ARGO_ROLLOUTS_RPC_PLUGIN';
+export const MAGIC_COOKIE_VALUE = 'trafficrouter';
+export const DISPENSE_NAME = 'RpcTrafficRouterPlugin';
+export const CORE_PROTOCOL_VERSION = 1;
+export const APP_PROTOCOL_VERSION = 1;
+
+export const magicCookieMissing = (key: string, value: string) =>
+  `This binary is a plugin. These are not meant to be executed directly.\n` +
+  `Please execute the program that consumes these plugins, which will\n` +
+  `load any plugins automatically (the Argo Rollouts controller sets ${key}=${value}).\n` +
+  `To run the companion itself, use 'rollouts-companion serve'.`;
+export const unknownPluginType = (name: string) => `unknown plugin type: ${name}`;
+export const unknownMethod = (method: string) => `rpc: can't find method ${method}`;
+
+export interface GoPluginServerOptions {
+  router: TrafficRouterApi;
+  logger: Logger;
+  /** Where the socket goes (go-plugin honours PLUGIN_UNIX_SOCKET_DIR); default os.tmpdir(). */
+  socketDir?: string;
+}
+
+export interface GoPluginServer {
+  on(event: 'quit', listener: () => void): this;
+  on(event: 'disconnect', listener: (error?: Error) => void): this;
+  once(event: 'quit', listener: () => void): this;
+  once(event: 'disconnect', listener: (error?: Error) => void): this;
+}
+
+/**
+ * Listens on a fresh unix socket (mode 0600 inside a 0700 directory) and serves the
+ * traffic-router plugin on every connection. Emits 'quit' after answering Control.Quit and
+ * 'disconnect' when a host's connection ends.
+ */
+export class GoPluginServer extends EventEmitter {
+  readonly socketPath: string;
+  readonly #dir: string;
+  readonly #server: Server;
+  readonly #options: GoPluginServerOptions;
+  readonly #sessions = new Set<YamuxSession>();
+  #closed = false;
+
+  private constructor(options: GoPluginServerOptions, dir: string, server: Server) {
+    super();
+    this.#options = options;
+    this.#dir = dir;
+    this.socketPath = join(dir, 'plugin.sock');
+    this.#server = server;
+    server.on('connection', (conn: Socket) => this.#onConnection(conn));
+  }
+
+  static async listen(options: GoPluginServerOptions): Promise<GoPluginServer> {
+    const dir = mkdtempSync(join(options.socketDir ?? tmpdir(), 'plugin'));
+    chmodSync(dir, 0o700);
+    const server = createServer();
+    const plugin = new GoPluginServer(options, dir, server);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(plugin.socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      chmodSync(plugin.socketPath, 0o600);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+    return plugin;
+  }
+
+  /** The single line go-plugin's host reads from stdout. */
+  get handshakeLine(): string {
+    return `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|unix|${this.socketPath}|netrpc|`;
+  }
+
+  /** Stops listening, ends every session and removes the socket. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    for (const session of this.#sessions) session.close();
+    this.removeSocket();
+  }
+
+  /** Synchronous, for process 'exit' handlers. */
+  removeSocket(): void {
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  #onConnection(conn: Socket): void {
+    const { logger } = this.#options;
+    // go-plugin hosts ping every 30 s by default; we answer theirs and need none of our own.
+    const session = new YamuxSession(conn);
+    this.#sessions.add(session);
+    let accepted = 0;
+    const dispensed = new Set<number>();
+    let nextBrokerId = 0;
+    session.on('stream', (stream: YamuxStream) => {
+      stream.on('error', (error: Error) => logger.debug({ err: error, stream: stream.id }, 'plugin stream error'));
+      const index = accepted++;
+      if (index === 0) {
+        this.#serveControl(stream, () => {
+          nextBrokerId = (nextBrokerId + 1) >>> 0;
+          dispensed.add(nextBrokerId);
+          return nextBrokerId;
+        });
+      } else if (index <= 2) {
+        // The host copies whatever the plugin writes here to its own stdout/stderr (or
+        // discards it); our logs go to the real stderr instead, so keep these idle and open.
+        stream.resume();
+      } else {
+        void this.#serveBroker(stream, dispensed);
+      }
+    });
+    session.on('close', (error?: Error) => {
+      this.#sessions.delete(session);
+      if (error) logger.warn({ err: error }, 'plugin connection closed with an error');
+      else logger.debug('plugin connection closed');
+      this.emit('disconnect', error);
+    });
+  }
+
+  #serveControl(stream: Duplex, dispense: () => number): void {
+    const { logger } = this.#options;
+    const onError = (error: Error) => logger.warn({ err: error }, 'control stream: net/rpc stopped');
+    serveNetRpc(stream, async (method: string, args: unknown): Promise<RpcReply> => {
+      switch (method) {
+        case 'Control.Ping':
+          return { type: EmptyStructType, value: {} };
+        case 'Control.Quit':
+          logger.debug('plugin asked to quit');
+          // After the reply is on its way: the host closes the connection, then waits 2 s.
+          setImmediate(() => this.emit('quit'));
+          return { type: EmptyStructType, value: {} };
+        case 'Dispenser.Dispense': {
+          if (args !== DISPENSE_NAME) throw new Error(unknownPluginType(String(args)));
+          const id = dispense();
+          logger.debug({ id }, 'dispensed traffic router');
+          return { type: Uint32Type, value: id };
+        }
+        default:
+          throw new Error(unknownMethod(method));
+      }
+    }, { onError });
+  }
+
+  async #serveBroker(stream: YamuxStream, dispensed: Set<number>): Promise<void> {
+    const { logger, router } = this.#options;
+    let prefix: Buffer;
+    try {
+      prefix = await readPrefix(stream, 4);
+    } catch {
+      return;
+    }
+    const id = prefix.readUInt32LE(0);
+    if (!dispensed.delete(id)) {
+      logger.warn({ id }, 'broker stream for an id never dispensed; closing it');
+      stream.destroy();
+      return;
+    }
+    stream.write(prefix);
+    serveNetRpc(stream, (method: string, args: unknown) => dispatchTrafficRouterCall(router, logger, method, args), {
+      onError: (error: Error) => logger.warn({ err: error, id }, 'plugin stream: net/rpc stopped'),
+    });
+  }
+}
+
+/** Reads exactly n bytes and leaves the rest of the stream unread. */
+function readPrefix(stream: Duplex, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const onReadable = () => {
+      const chunk = stream.read(n) as Buffer | null;
+      if (chunk === null) return;
+      cleanup();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new Error('stream ended before its broker id'));
+    };
+    const cleanup = () => {
+      stream.off('readable', onReadable);
+      stream.off('end', onEnd);
+      stream.off('close', onEnd);
+    };
+    stream.on('readable', onReadable);
+    stream.on('end', onEnd);
+    stream.on('close', onEnd);
+  });
+}

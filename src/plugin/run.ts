@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { format } from 'node:util';
+import type { Logger } from 'pino';
+import type { RpcResult, TrafficRouterApi, VerifyResult } from '../routing/api.js';
+import { Verified } from '../routing/api.js';
+import { GoPluginServer, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, magicCookieMissing } from './goplugin.js';
+
+// The plugin process: check the magic cookie, listen, print the handshake, serve until the
+// host says Control.Quit, closes the connection, sends SIGTERM, or goes away.
+
+export interface RunPluginOptions {
+  /** The router, or a factory run after the handshake so the controller's start timeout is not spent on it. */
+  router: TrafficRouterApi | (() => TrafficRouterApi | Promise<TrafficRouterApi>);
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Where the handshake line goes; the real stdout unless testing. */
+  stdout?: NodeJS.WritableStream;
+  /** How often to check whether the host process is still our parent. */
+  parentCheckIntervalMs?: number;
+}
+
+export const routerUnavailable = (reason: string) => `rollouts-companion plugin could not start its router: ${reason}`;
+
+export async function runPlugin(options: RunPluginOptions): Promise<number> {
+  const env = options.env ?? process.env;
+  const { logger } = options;
+  if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    process.stderr.write(`${magicCookieMissing(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)}\n`);
+    return 1;
+  }
+  keepStdoutForHandshake();
+
+  const router = lazyRouter(options.router, logger);
+  let server: GoPluginServer;
+  try {
+    server = await GoPluginServer.listen({ router, logger, socketDir: env.PLUGIN_UNIX_SOCKET_DIR || undefined });
+  } catch (error) {
+    logger.error({ err: error }, 'plugin could not listen on a unix socket');
+    return 1;
+  }
+  const removeSocket = () => server.removeSocket();
+  process.once('exit', removeSocket);
+  (options.stdout ?? process.stdout).write(`${server.handshakeLine}\n`);
+  logger.debug({ address: server.socketPath }, 'plugin listening');
+
+  return new Promise<number>((resolve) => {
+    const stopWatching = watchParent(options.parentCheckIntervalMs ?? 1000, () => finish(0, 'parent process went away'));
+    // Like go-plugin's own servers: an interrupt meant for the host's terminal is not ours to act on.
+    const onInterrupt = () => logger.debug('plugin received an interrupt signal, ignoring');
+    const onTerminate = () => finish(0, 'SIGTERM');
+    process.on('SIGINT', onInterrupt);
+    process.once('SIGTERM', onTerminate);
+    // After Control.Quit the host closes the connection itself; leaving first could cut off the reply.
+    server.once('quit', () => setTimeout(() => finish(0, 'Control.Quit'), 1000).unref());
+    // The controller keeps one connection per plugin process; once it is gone nobody calls us again.
+    server.once('disconnect', () => finish(0, 'the host closed the connection'));
+
+    let done = false;
+    function finish(code: number, reason: string): void {
+      if (done) return;
+      done = true;
+      stopWatching();
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onTerminate);
+      process.off('exit', removeSocket);
+      logger.debug({ reason }, 'plugin exiting');
+      server.close();
+      resolve(code);
+    }
+  });
+}
+
+/** Console output from any dependency must not reach stdout: go-plugin reads it as protocol. */
+function keepStdoutForHandshake(): void {
+  const toStderr = (...args: unknown[]) => {
+    process.stderr.write(`${format(...args)}\n`);
+  };
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+}
+
+/** Calls wait for the router; a router that cannot be built answers every call with why. */
+function lazyRouter(source: RunPluginOptions['router'], logger: Logger): TrafficRouterApi {
+  if (typeof source !== 'function') return source;
+  const ready: Promise<TrafficRouterApi> = Promise.resolve()
+    .then(source)
+    .catch((error: unknown) => {
+      const message = routerUnavailable(error instanceof Error ? error.message : String(error));
+      logger.error({ err: error }, message);
+      return failingRouter(message);
+    });
+  return {
+    initPlugin: async (rollout) => (await ready).initPlugin(rollout),
+    updateHash: async (r, c, s, a) => (await ready).updateHash(r, c, s, a),
+    setWeight: async (r, w, a) => (await ready).setWeight(r, w, a),
+    setHeaderRoute: async (r, h) => (await ready).setHeaderRoute(r, h),
+    setMirrorRoute: async (r, m) => (await ready).setMirrorRoute(r, m),
+    verifyWeight: async (r, w, a) => (await ready).verifyWeight(r, w, a),
+    removeManagedRoutes: async (r) => (await ready).removeManagedRoutes(r),
+    type: async () => (await ready).type(),
+  };
+}
+
+function failingRouter(message: string): TrafficRouterApi {
+  const fail = async (): Promise<RpcResult> => ({ error: message });
+  const failVerify = async (): Promise<VerifyResult> => ({ error: message, verified: Verified.NotVerified });
+  return {
+    initPlugin: fail,
+    updateHash: fail,
+    setWeight: fail,
+    setHeaderRoute: fail,
+    setMirrorRoute: fail,
+    verifyWeight: failVerify,
+    removeManagedRoutes: fail,
+    type: async () => {
+      throw new Error(message);
+    },
+  };
+}
+
+/**
+ * go-plugin passes the host's own stdin to the plugin, so stdin closing says nothing about
+ * the host; a dead parent shows as a new parent pid (we are re-parented to init or a
+ * subreaper). Node's process.ppid is fixed at start, so read the live value from /proc.
+ */
+function watchParent(intervalMs: number, onGone: () => void): () => void {
+  const initial = currentParentPid() ?? process.ppid;
+  if (initial <= 1) return () => {};
+  const timer = setInterval(() => {
+    const now = currentParentPid();
+    if (now !== undefined && now !== initial) onGone();
+    else if (now === undefined && !isAlive(initial)) onGone();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function currentParentPid(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // "pid (comm) state ppid ...": comm may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

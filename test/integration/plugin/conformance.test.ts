@@ -1,0 +1,270 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import type { Rollout } from '../../../src/routing/rollout.js';
+import { ruleNames, ruleWeights } from '../../support/routes.js';
+import {
+  CANARY,
+  CANARY_HASH,
+  describeRun,
+  httpRoute,
+  pluginBundle,
+  requireHost,
+  runHost,
+  seedAndRollout,
+  STABLE,
+  STABLE_HASH,
+  topLevel,
+  type HostRun,
+  type Scenario,
+} from './support.js';
+
+// The plugin through the real go-plugin host, against the in-process API server seeded with
+// the seeds' routes: canary-route (app.example.com, stable + canary), always-old-version
+// (stable) and always-new-version (canary). Each scenario is one or more controller
+// reconciles; after each, the routes on the API server are what a user would look at.
+
+const IN_PROGRESS_LABEL = 'rollouts.argoproj.io/gatewayapi-canary';
+
+describe('plugin under the go-plugin host: the seeds\' pinned routes', function () {
+  this.timeout(120_000);
+  let api: ApiServer;
+  let rollout: Rollout;
+  let kubeconfig: string;
+
+  before(async () => {
+    requireHost();
+    await pluginBundle();
+  });
+
+  beforeEach(async () => {
+    api = await startApiServer({ simulateGateway: true });
+    rollout = await seedAndRollout(api);
+    kubeconfig = join(mkdtempSync(join(tmpdir(), 'plugin-kube-')), 'kubeconfig');
+    await api.writeKubeconfig(kubeconfig);
+  });
+  afterEach(async () => {
+    await api.close();
+  });
+
+  const play = (calls: Record<string, unknown>[], args: string[] = [], r: unknown = rollout): Promise<HostRun> =>
+    runHost({ rollout: r, calls } satisfies Scenario, ['--kubeconfig', kubeconfig, '--log-level', 'debug', ...args]);
+
+  function expectAllOk(run: HostRun): void {
+    expect(run.code, describeRun(run)).to.equal(0);
+    for (const line of run.lines) {
+      expect(line.ok, `${line.method}: ${JSON.stringify(line)}\n${describeRun(run)}`).to.equal(true);
+    }
+  }
+
+  const weights = () => ruleWeights(httpRoute(api, 'canary-route'));
+  const names = () => ruleNames(httpRoute(api, 'canary-route'));
+  const pinnedVersions = () => [httpRoute(api, 'always-old-version'), httpRoute(api, 'always-new-version')].map((r) => r.metadata.resourceVersion);
+
+  it('walks canary-route 0→10→50→100→0 with header and mirror routes, one reconcile per plugin start', async () => {
+    const pinnedBefore = pinnedVersions();
+    const hashes = { canaryHash: CANARY_HASH, stableHash: STABLE_HASH };
+
+    // Given a fresh plugin process: InitPlugin, Type, Ping, and reconcile 1 at weight 0
+    let run = await play([
+      { method: 'InitPlugin' },
+      { method: 'Type' },
+      { method: 'Ping' },
+      { method: 'RemoveManagedRoutes' },
+      { method: 'UpdateHash', ...hashes },
+      { method: 'SetWeight', desiredWeight: 0 },
+      { method: 'VerifyWeight', desiredWeight: 0 },
+    ]);
+    // Then every call is answered, Type names us, and all traffic stays on stable
+    expectAllOk(run);
+    expect(topLevel(run).map((l) => l.method)).to.deep.equal(['InitPlugin', 'Type', 'Ping', 'RemoveManagedRoutes', 'UpdateHash', 'SetWeight', 'VerifyWeight']);
+    expect(topLevel(run)[1]!.type).to.equal('rollouts-companion/gatewayAPI');
+    expect(weights()).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+
+    // When step 0 sets 10 %
+    run = await play([
+      { method: 'InitPlugin' },
+      { method: 'UpdateHash', ...hashes },
+      { method: 'SetWeight', desiredWeight: 10 },
+      { method: 'VerifyWeight', desiredWeight: 10 },
+    ]);
+    expectAllOk(run);
+    // Then canary-route carries 90/10, is labelled in progress, and the weight verifies
+    expect(weights()).to.deep.equal([{ [STABLE]: 90, [CANARY]: 10 }]);
+    expect(httpRoute(api, 'canary-route').metadata.labels?.[IN_PROGRESS_LABEL]).to.equal('in-progress');
+    expect(topLevel(run)[3]!.verified).to.equal(1);
+
+    // When step 1 adds the header route X-Canary: yes
+    const atStep = (i: number) => ({ rolloutPatch: { status: { currentStepIndex: i } } });
+    run = await play([
+      { method: 'InitPlugin' },
+      { method: 'SetHeaderRoute', ...atStep(1), setHeaderRoute: { name: 'canary-header', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] } },
+      { method: 'UpdateHash', ...atStep(1), ...hashes },
+      { method: 'SetWeight', ...atStep(1), desiredWeight: 10 },
+    ]);
+    expectAllOk(run);
+    // Then a second rule sends X-Canary: yes to the canary only
+    expect(names()).to.deep.equal([undefined, 'canary-header']);
+    const headerRule = httpRoute(api, 'canary-route').spec.rules![1]!;
+    expect(headerRule.matches).to.deep.equal([
+      { path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Canary', value: 'yes' }] },
+    ]);
+    expect((headerRule.backendRefs as { name: string }[]).map((b) => b.name)).to.deep.equal([CANARY]);
+
+    // When step 3 mirrors half of /api and step 4 sets 50 %
+    run = await play([
+      { method: 'InitPlugin' },
+      { method: 'SetMirrorRoute', ...atStep(3), setMirrorRoute: { name: 'canary-mirror', percentage: 50, match: [{ path: { prefix: '/api' } }] } },
+      { method: 'UpdateHash', ...atStep(4), ...hashes },
+      { method: 'SetWeight', ...atStep(4), desiredWeight: 50 },
+      { method: 'VerifyWeight', ...atStep(4), desiredWeight: 50 },
+    ]);
+    expectAllOk(run);
+    // Then the weighted rule is 50/50 and a mirror rule copies /api to the canary
+    expect(weights()[0]).to.deep.equal({ [STABLE]: 50, [CANARY]: 50 });
+    expect(names()).to.deep.equal([undefined, 'canary-header', 'canary-mirror']);
+    expect(httpRoute(api, 'canary-route').spec.rules![2]!.filters).to.deep.equal([
+      { type: 'RequestMirror', requestMirror: { backendRef: { name: CANARY, port: 80 }, percent: 50 } },
+    ]);
+
+    // When the steps are done: 100 %
+    run = await play([
+      { method: 'InitPlugin' },
+      { method: 'UpdateHash', ...atStep(6), ...hashes },
+      { method: 'SetWeight', ...atStep(6), desiredWeight: 100 },
+      { method: 'VerifyWeight', ...atStep(6), desiredWeight: 100 },
+    ]);
+    expectAllOk(run);
+    expect(weights()[0]).to.deep.equal({ [STABLE]: 0, [CANARY]: 100 });
+
+    // When fully promoted: the controller removes managed routes and goes back to 0
+    const promoted = { rolloutPatch: { status: { currentStepIndex: 6, stableRS: CANARY_HASH, phase: 'Healthy' } } };
+    const reconcile = [
+      { method: 'Ping' },
+      { method: 'RemoveManagedRoutes', ...promoted },
+      { method: 'UpdateHash', ...promoted, canaryHash: CANARY_HASH, stableHash: CANARY_HASH },
+      { method: 'SetWeight', ...promoted, desiredWeight: 0 },
+      { method: 'VerifyWeight', ...promoted, desiredWeight: 0 },
+    ];
+    run = await play([{ method: 'InitPlugin' }, ...reconcile]);
+    expectAllOk(run);
+    // Then only the weighted rule is left, all on stable, and the label is gone
+    expect(names()).to.deep.equal([undefined]);
+    expect(weights()).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+    expect(httpRoute(api, 'canary-route').metadata.labels?.[IN_PROGRESS_LABEL]).to.equal(undefined);
+
+    // When every later reconcile repeats the same calls
+    const rv = httpRoute(api, 'canary-route').metadata.resourceVersion;
+    run = await play([{ method: 'InitPlugin' }, ...reconcile, ...reconcile]);
+    expectAllOk(run);
+    // Then nothing is written
+    expect(httpRoute(api, 'canary-route').metadata.resourceVersion).to.equal(rv);
+    // And the pinned routes were never touched
+    expect(pinnedVersions()).to.deep.equal(pinnedBefore);
+  });
+
+  it('plays the host\'s own pinned-routes example for an argoproj-labs/gatewayAPI Rollout via --plugin-name', async () => {
+    // Given the example scenario exactly as shipped with the host (plugin key argoproj-labs/gatewayAPI)
+    const example = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../../../shared/goplugin-host/examples/trafficrouter-pinned-routes.json'), 'utf8'),
+    ) as Scenario;
+    const pinnedBefore = pinnedVersions();
+    // When it runs against our plugin told to read that key
+    const run = await runHost(example, ['--kubeconfig', kubeconfig, '--plugin-name', 'argoproj-labs/gatewayAPI']);
+    // Then every expectation in it holds
+    expect(run.code, describeRun(run)).to.equal(0);
+    expect(run.lines.filter((l) => l.expectError)).to.deep.equal([]);
+    // And the route ends promoted: all traffic on stable, no header rule; pinned routes untouched
+    expect(names()).to.deep.equal([undefined]);
+    expect(weights()).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+    expect(pinnedVersions()).to.deep.equal(pinnedBefore);
+  });
+
+  it('answers an RpcError naming the route when the managed route is missing, and keeps serving', async () => {
+    // Given canary-route was deleted
+    api.delete('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'canary-route');
+    // When the controller sets 10 % and then verifies
+    const run = await play([
+      { method: 'InitPlugin' },
+      { method: 'SetWeight', desiredWeight: 10 },
+      { method: 'VerifyWeight', desiredWeight: 10 },
+      { method: 'Ping' },
+    ]);
+    // Then SetWeight is an answer with the reason, not a transport failure, and the plugin lives on
+    expect(run.code, describeRun(run)).to.equal(0);
+    expect(topLevel(run)[1]).to.include({ method: 'SetWeight', ok: false });
+    expect(topLevel(run)[1]!.rpcError).to.match(/canary-route/);
+    expect(topLevel(run)[1]!.transportError).to.equal(undefined);
+    expect(topLevel(run)[2]!.verified ?? 0).to.equal(0);
+    expect(topLevel(run)[3]).to.include({ method: 'Ping', ok: true });
+  });
+
+  it('carries a Rollout over 1 MiB intact (yamux flow control past the 256 KiB window)', async () => {
+    // Given a Rollout with a 1.2 MiB annotation
+    const big = { ...rollout, metadata: { ...rollout.metadata, annotations: { ...rollout.metadata.annotations, 'example.com/blob': 'x'.repeat(1_200_000) } } };
+    // When the controller sets 30 % with it, twice, and verifies
+    const run = await play(
+      [
+        { method: 'InitPlugin' },
+        { method: 'SetWeight', desiredWeight: 30 },
+        { method: 'SetWeight', desiredWeight: 30 },
+        { method: 'VerifyWeight', desiredWeight: 30 },
+      ],
+      [],
+      big,
+    );
+    // Then the calls succeed and the route says 70/30
+    expectAllOk(run);
+    expect(weights()).to.deep.equal([{ [STABLE]: 70, [CANARY]: 30 }]);
+  });
+
+  it('answers 50 concurrent SetWeight and VerifyWeight calls and 20 pings over one connection', async () => {
+    const run = await play([
+      { method: 'InitPlugin' },
+      { method: 'Parallel', count: 50, call: { method: 'SetWeight', desiredWeight: 20, expect: { ok: true } }, expect: { ok: true } },
+      { method: 'Parallel', count: 50, call: { method: 'VerifyWeight', desiredWeight: 20, expect: { ok: true } } },
+      { method: 'Parallel', count: 20, call: { method: 'Ping', expect: { ok: true } } },
+    ]);
+    expect(run.code, describeRun(run)).to.equal(0);
+    const summaries = topLevel(run).filter((l) => l.method === 'Parallel');
+    expect(summaries.map((s) => (s.result as { ok: number }).ok)).to.deep.equal([50, 50, 20]);
+    expect(run.lines.filter((l) => l.sub !== undefined && !l.ok)).to.deep.equal([]);
+    expect(weights()).to.deep.equal([{ [STABLE]: 80, [CANARY]: 20 }]);
+  });
+
+  it('quits gracefully when killed, and serves again after a restart', async () => {
+    // Given the host's resilience calls: kill (Control.Quit, 2 s grace), call while down, restart
+    const run = await play([
+      { method: 'InitPlugin', expect: { ok: true } },
+      { method: 'SetWeight', desiredWeight: 20, expect: { ok: true } },
+      { method: 'Kill', expect: { result: { exited: true, graceful: true } } },
+      { method: 'SetWeight', desiredWeight: 25, expect: { ok: false, transportError: '/not running/' } },
+      { method: 'Restart', expect: { ok: true } },
+      { method: 'InitPlugin', expect: { ok: true } },
+      { method: 'Ping', expect: { ok: true } },
+      { method: 'SetWeight', desiredWeight: 40, expect: { ok: true } },
+      { method: 'Kill', expect: { result: { graceful: true } } },
+    ]);
+    // Then the plugin exited by itself with status 0 both times
+    expect(run.code, describeRun(run)).to.equal(0);
+    expect(run.lines.filter((l) => l.expectError)).to.deep.equal([]);
+    const kills = run.lines.filter((l) => l.method === 'Kill');
+    expect(kills.map((k) => k.result)).to.deep.equal([
+      { wasRunning: true, exited: true, exitCode: 0, graceful: true },
+      { wasRunning: true, exited: true, exitCode: 0, graceful: true },
+    ]);
+    // And the call made while it was down changed nothing
+    expect(weights()).to.deep.equal([{ [STABLE]: 60, [CANARY]: 40 }]);
+  });
+
+  it('logs through the host\'s log parser (hclog JSON on stderr, never raw lines)', async () => {
+    const run = await play([{ method: 'InitPlugin' }, { method: 'SetWeight', desiredWeight: 10 }]);
+    expectAllOk(run);
+    // The host re-logs each parsed plugin line with its level and message; an unparsed line
+    // would appear with its JSON text as the message.
+    expect(run.stderr).to.match(/\[DEBUG\] plugin\.node: plugin call: .*method=SetWeight/);
+    expect(run.stderr).to.not.include('"@message"');
+  });
+});
