@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { parse as parseYaml } from 'yaml';
+
 import * as discovery from './discovery.js';
 import type { Faults, RequestInfo, Verb } from './faults.js';
 import { PATCH_TYPES, applyPatch, type PatchType } from './patch.js';
@@ -24,6 +26,7 @@ export interface HandlerContext {
   watches: WatchHub;
   faults: Faults;
   requestLog: RequestLogEntry[];
+  requestLogLimit: number;
   /** host:port, for the /api document. */
   serverAddress(): string;
 }
@@ -55,12 +58,28 @@ function methodNotAllowed(): StatusError {
   return new StatusError(failure(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed', {}));
 }
 
-function parseBody(body: string): Record<string, unknown> {
+/**
+ * A create/update/delete body: JSON or YAML like the real server. Protobuf (which kubectl's
+ * imperative `create namespace|configmap|...` sends for built-in types) is refused with 415.
+ */
+function parseBody(body: string, contentType: string): Record<string, unknown> {
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (err) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+  if (contentType === 'application/yaml') {
+    try {
+      parsed = parseYaml(body);
+    } catch (err) {
+      throw badRequest(`couldn't get version/kind; yaml parse error: ${(err as Error).message}`);
+    }
+  } else if (contentType === 'application/json' || contentType === '*/*') {
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+    }
+  } else {
+    throw new StatusError(
+      failure(415, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, 'UnsupportedMediaType'),
+    );
   }
   if (!isPlainObject(parsed)) throw badRequest(`the object provided is unrecognized (must be of type ${typeof parsed})`);
   return parsed;
@@ -79,7 +98,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 export function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const log = () => ctx.requestLog.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), status: res.statusCode });
+    const log = () => {
+      ctx.requestLog.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), status: res.statusCode });
+      if (ctx.requestLog.length > ctx.requestLogLimit) ctx.requestLog.splice(0, ctx.requestLog.length - ctx.requestLogLimit);
+    };
     readBody(req)
       .then((body) => {
         try {
@@ -253,7 +275,7 @@ function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequ
     case 'patch':
       return sendJson(res, 200, out(patch(ctx, r, dryRun)));
     case 'delete': {
-      const opts = r.body.trim() ? parseBody(r.body) : {};
+      const opts = r.body.trim() ? parseBody(r.body, r.contentType) : {};
       const pre = isPlainObject(opts['preconditions']) ? (opts['preconditions'] as { resourceVersion?: string; uid?: string }) : undefined;
       return sendJson(res, 200, out(store.delete(def, r.namespace, r.name!, pre, dryRun)));
     }
@@ -263,7 +285,7 @@ function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequ
 /** The request body as an object for this resource, namespace and name taken from the URL. */
 function bodyObject(r: ResourceRequest): KubeObject {
   const { def } = r;
-  const body = parseBody(r.body);
+  const body = parseBody(r.body, r.contentType);
   if (body['kind'] !== undefined && body['kind'] !== def.kind) {
     throw badRequest(`the kind of the provided object (${String(body['kind'])}) does not match the resource (${def.kind})`);
   }

@@ -31,6 +31,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Events kept for watch replay before the oldest are compacted away. Default 10000. */
   historyLimit?: number;
+  /** Entries kept in `requestLog` (oldest dropped first), so a long dev session does not grow without bound. Default 10000. */
+  requestLogLimit?: number;
 }
 
 export interface ApiServer {
@@ -55,7 +57,7 @@ export interface ApiServer {
   /** Create-or-replace (ignoring resourceVersion, keeping status), for seeding from YAML documents; namespaces as for create. */
   apply(docs: KubeObject[]): void;
   readonly faults: Faults;
-  /** Every HTTP request answered, in completion order (watches when their stream starts). */
+  /** HTTP requests answered, in completion order (watches when their stream starts); the last `requestLogLimit`. */
   readonly requestLog: RequestLogEntry[];
 }
 
@@ -97,7 +99,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     stopListening,
     startListening: listen,
   });
-  const handler = createHandler({ store, watches, faults, requestLog, serverAddress: () => `${host}:${port}` });
+  const handler = createHandler({ store, watches, faults, requestLog, requestLogLimit: opts.requestLogLimit ?? 10_000, serverAddress: () => `${host}:${port}` });
   await listen();
 
   const sim = opts.simulateGateway ? new GatewaySimulator(store, opts.simulateGateway === true ? 0 : (opts.simulateGateway.delayMs ?? 0)) : undefined;

@@ -51,6 +51,11 @@ function objectKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
 }
 
+/** Byte order, as etcd lists keys. */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Everything that makes up the desired state: all top-level fields but metadata and status. */
 function specOf(obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
@@ -106,7 +111,7 @@ export class Store {
   list(def: ResourceDef, namespace?: string): KubeObject[] {
     return [...this.bucket(def).values()]
       .filter((o) => namespace === undefined || !def.namespaced || o.metadata.namespace === namespace)
-      .sort((a, b) => objectKey(a.metadata.namespace, a.metadata.name!).localeCompare(objectKey(b.metadata.namespace, b.metadata.name!)))
+      .sort((a, b) => compareKeys(objectKey(a.metadata.namespace, a.metadata.name!), objectKey(b.metadata.namespace, b.metadata.name!)))
       .map((o) => deepClone(o));
   }
 

@@ -216,6 +216,17 @@ describe('in-process API server: CRUD through client-node', () => {
     expect(await unknown.json()).to.include({ kind: 'Status', reason: 'NotFound' });
   });
 
+  it('accepts YAML bodies and refuses protobuf with 415', async () => {
+    const post = (contentType: string, body: string) =>
+      fetch(`${h.server.url}/api/v1/namespaces/${NS}/configmaps`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+    const yaml = await post('application/yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {a: b}\n');
+    expect(yaml.status).to.equal(201);
+    expect((await h.core.readNamespacedConfigMap({ name: 'from-yaml', namespace: NS })).data).to.deep.equal({ a: 'b' });
+    const proto = await post('application/vnd.kubernetes.protobuf', 'k8s\u0000');
+    expect(proto.status).to.equal(415);
+    expect(await proto.json()).to.include({ reason: 'UnsupportedMediaType' });
+  });
+
   it('seeds through the direct API with the same bookkeeping', () => {
     const created = h.server.create({ ...httpRoute('seeded'), status: { parents: [] } });
     expect(created.metadata.generation).to.equal(1);
