@@ -174,6 +174,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
   /** Pods already reported as attached to a missing Rollout (warned once, then counted quietly). */
   const reportedMissing = new Map<string, string>();
   let stopping = false;
+  let wasSynced = false;
+  // `all` is declared below; handlers and the queue only run once the informers have started.
+  const allSynced = (): boolean => all.every((informer) => informer.hasSynced());
 
   const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;
 
@@ -243,6 +246,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       observedAt.delete(key);
       return;
     }
+    // Until every cache is filled, a pod listed before its Rollout would look orphaned; the
+    // key is picked up again when the last cache syncs.
+    if (!allSynced()) return;
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
@@ -332,7 +338,13 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     backoffMaxMs: options.watchBackoff?.maxMs,
     watchTimeoutSeconds: options.watchTimeoutSeconds,
     onRestart: () => metrics.watchRestarts.inc({ resource }),
-    onSynced: () => log.debug({ resource }, 'cache filled from a list'),
+    onSynced: () => {
+      log.debug({ resource }, 'cache filled from a list');
+      if (!wasSynced && allSynced()) {
+        wasSynced = true;
+        enqueueAll();
+      }
+    },
     onError: (error: unknown, phase: 'list' | 'watch', retryInMs: number) =>
       log.warn({ resource, phase, err: describe(error), retryInMs }, `${resource} ${phase} failed; retrying`),
   });
@@ -476,7 +488,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
 
   let stopped: Promise<void> | undefined;
   return {
-    ready: () => all.every((informer) => informer.hasSynced()),
+    ready: () => allSynced(),
     stats: () => ({ pods: pods.size, rollouts: rollouts.size, services: services.size, queued: queue.size }),
     isLeader: () => !stopping && (elector ? elector.isLeader() : true),
     stop: (stopOptions: StopOptions = {}) =>

@@ -248,6 +248,19 @@ describe('long-lived canaries (through the real client against the in-process AP
       expect(await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'patched' })).to.equal(1);
     });
 
+    it('Given the resourceVersion precondition and a concurrent writer, When the patch conflicts, Then it is retried on the fresh pod and lands', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
+      h.api.faults.conflictOnNextUpdate('pods', 'long-lived-canary', (p) => {
+        p.metadata.annotations = { ...p.metadata.annotations, 'example.com/touched': 'yes' };
+      });
+      const { metrics } = await h.start({ resourceVersionPrecondition: true });
+      await eventually('the pod to be relabeled after the conflict', () => podHash(h.api, 'long-lived-canary') === 'aaa');
+      expect(h.api.get('v1', 'Pod', NS, 'long-lived-canary')?.metadata.annotations).to.deep.equal({ 'example.com/touched': 'yes' });
+      expect(h.api.requestLog.filter((r) => r.method === 'PATCH').map((r) => r.status)).to.deep.equal([409, 200]);
+      expect(await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'error' })).to.equal(1);
+    });
+
     it('Given the API server is unavailable when the controller starts, Then it becomes ready once it is back', async () => {
       seedBlueGreen('aaa');
       h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
