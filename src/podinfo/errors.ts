@@ -14,6 +14,9 @@ export const duplicateKey = (key: string, firstLine: number): string =>
   `key "${key}" already appeared on line ${firstLine}`;
 export const badEscape = (escape: string): string => `invalid escape sequence "${escape}" in the value`;
 
+export const invalidPollMs = (value: number): string =>
+  `pollMs must be between 1 and 2147483647 milliseconds, got ${value}`;
+
 export const readFailed = (path: string): string => `could not read pod labels from ${path}`;
 export const parseFailed = (path: string): string => `could not parse pod labels in ${path}`;
 export const watchFailed = (dir: string): string =>

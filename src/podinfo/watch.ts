@@ -1,14 +1,15 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { onChangeFailed, parseFailed, readFailed, watchFailed } from './errors.js';
+import { invalidPollMs, onChangeFailed, parseFailed, readFailed, watchFailed } from './errors.js';
 import { LabelsSyntaxError, parseDownwardApiLabels, sameLabels, type PodLabels } from './labels.js';
 
 export const DEFAULT_POD_LABELS_PATH = '/etc/podinfo/labels';
 export const DEFAULT_POLL_MS = 10_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface WatchPodLabelsOptions {
-  /** Period of the fallback re-read; the directory watch normally reports changes much sooner. */
+  /** Period of the fallback re-read (default 10 s); the directory watch normally reports sooner. */
   pollMs?: number;
   /** Aborting closes the watch, like `close()`. */
   signal?: AbortSignal;
@@ -42,6 +43,8 @@ export function watchPodLabels(
   options: WatchPodLabelsOptions = {},
 ): PodLabelsWatch {
   const { pollMs = DEFAULT_POLL_MS, signal, onError } = options;
+  // Node turns an out-of-range interval into 1 ms, which would spin.
+  if (!(pollMs > 0 && pollMs <= MAX_TIMER_MS)) throw new RangeError(invalidPollMs(pollMs));
   const dir = dirname(path);
   let labels: PodLabels = {};
   let closed = false;

@@ -151,4 +151,13 @@ describe('watchPodLabels on a kubelet-managed downward-API volume', function () 
     expect(w.current()).to.deep.equal(CANARY);
     w.close();
   });
+
+  it('rejects a pollMs that would spin or never fire', () => {
+    for (const pollMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      expect(() => watchPodLabels(join(dir, 'labels'), record, { pollMs })).to.throw(
+        RangeError,
+        `pollMs must be between 1 and 2147483647 milliseconds, got ${pollMs}`,
+      );
+    }
+  });
 });
