@@ -119,80 +119,100 @@ export function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: 
   };
 }
 
+interface ResourcePath {
+  group: string;
+  version: string;
+  namespace?: string;
+  plural: string;
+  name?: string;
+  subresource?: string;
+}
+
+/**
+ * The document for a discovery/OpenAPI/version path, `null` for a resource path, 404 otherwise.
+ * `/api/<v>` and `/apis/<g>/<v>` are discovery; anything longer names a resource.
+ */
+function nonResourceDocument(ctx: HandlerContext, segments: string[]): unknown {
+  const [root, ...rest] = segments;
+  const found = (doc: unknown) => {
+    if (doc === undefined) throw pageNotFound();
+    return doc;
+  };
+  switch (root) {
+    case 'version':
+      return rest.length === 0 ? discovery.versionInfo() : found(undefined);
+    case 'api':
+      if (rest.length === 0) return discovery.coreVersions(ctx.serverAddress());
+      return rest.length === 1 ? found(discovery.resourceList('', rest[0]!)) : null;
+    case 'apis':
+      if (rest.length === 0) return discovery.groupList();
+      if (rest.length === 1) return found(discovery.group(rest[0]!));
+      return rest.length === 2 ? found(discovery.resourceList(rest[0]!, rest[1]!)) : null;
+    case 'openapi': {
+      const [v, prefix, ...gv] = rest;
+      if (v !== 'v3') return found(undefined);
+      if (prefix === undefined) return discovery.openApiV3Index();
+      if (prefix === 'api' && gv.length === 1) return found(discovery.openApiV3Document('', gv[0]!));
+      if (prefix === 'apis' && gv.length === 2) return found(discovery.openApiV3Document(gv[0]!, gv[1]!));
+      return found(undefined);
+    }
+    default:
+      return found(undefined);
+  }
+}
+
+/** `/api/v1/...` or `/apis/<g>/<v>/...`, then `[namespaces/<ns>/]<plural>[/<name>[/<subresource>]]`. */
+function parseResourcePath(segments: string[]): ResourcePath {
+  const [root, ...rest] = segments;
+  const [group, version, ...path] = root === 'api' ? ['', ...rest] : rest;
+  let namespace: string | undefined;
+  let resource = path;
+  if (path[0] === 'namespaces' && path.length >= 3) {
+    namespace = path[1];
+    resource = path.slice(2);
+  }
+  const [plural, name, subresource, ...extra] = resource;
+  if (extra.length > 0 || !plural) throw pageNotFound();
+  return {
+    group: group!,
+    version: version!,
+    plural,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(subresource !== undefined ? { subresource } : {}),
+  };
+}
+
 function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {
   const down = ctx.faults.unavailable();
   if (down) return sendStatus(res, down);
 
   const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const method = req.method ?? 'GET';
-  const [root, ...rest] = segments;
-  if (root === 'version' && rest.length === 0) return sendJson(res, 200, discovery.versionInfo());
-  if ((root === 'healthz' || root === 'livez' || root === 'readyz') && rest.length === 0) {
+  if (segments.length === 1 && ['healthz', 'livez', 'readyz'].includes(segments[0]!)) {
     res.writeHead(200, { 'Content-Type': 'text/plain' });
     res.end('ok');
     return;
   }
-  if (root === 'openapi' && rest[0] === 'v3') {
-    const [, prefix, ...gv] = rest;
-    const doc =
-      prefix === undefined
-        ? discovery.openApiV3Index()
-        : prefix === 'api' && gv.length === 1
-          ? discovery.openApiV3Document('', gv[0]!)
-          : prefix === 'apis' && gv.length === 2
-            ? discovery.openApiV3Document(gv[0]!, gv[1]!)
-            : undefined;
-    if (!doc) throw pageNotFound();
-    return sendJson(res, 200, doc);
-  }
-  let group: string;
-  let version: string | undefined;
-  let resourcePath: string[];
-  if (root === 'api') {
-    if (rest.length === 0) return sendJson(res, 200, discovery.coreVersions(ctx.serverAddress()));
-    group = '';
-    [version, ...resourcePath] = rest;
-  } else if (root === 'apis') {
-    if (rest.length === 0) return sendJson(res, 200, discovery.groupList());
-    if (rest.length === 1) {
-      const doc = discovery.group(rest[0]!);
-      if (!doc) throw pageNotFound();
-      return sendJson(res, 200, doc);
-    }
-    [group, version, ...resourcePath] = rest as [string, string, ...string[]];
-  } else {
-    throw pageNotFound();
-  }
-  if (resourcePath.length === 0) {
-    const doc = discovery.resourceList(group, version!);
-    if (!doc) throw pageNotFound();
-    return sendJson(res, 200, doc);
-  }
+  const doc = nonResourceDocument(ctx, segments);
+  if (doc !== null) return sendJson(res, 200, doc);
 
-  let namespace: string | undefined;
-  if (resourcePath[0] === 'namespaces' && resourcePath.length >= 3) {
-    namespace = resourcePath[1];
-    resourcePath = resourcePath.slice(2);
-  }
-  const [plural, name, subresource, ...extra] = resourcePath as [string, string?, string?, ...string[]];
-  const def = findByPath(group, version!, plural);
-  if (!def || extra.length > 0 || (namespace !== undefined && !def.namespaced)) throw pageNotFound();
-  if (subresource !== undefined && (subresource !== 'status' || !def.statusSubresource)) throw pageNotFound();
+  const path = parseResourcePath(segments);
+  const def = findByPath(path.group, path.version, path.plural);
+  if (!def || (path.namespace !== undefined && !def.namespaced)) throw pageNotFound();
+  if (path.subresource !== undefined && (path.subresource !== 'status' || !def.statusSubresource)) throw pageNotFound();
 
   const watch = url.searchParams.get('watch');
-  const verb = verbOf(method, name !== undefined, watch === 'true' || watch === '1');
-  if (!verb || (subresource !== undefined && !['get', 'update', 'patch'].includes(verb))) throw methodNotAllowed();
+  const verb = verbOf(req.method ?? 'GET', path.name !== undefined, watch === 'true' || watch === '1');
+  if (!verb || (path.subresource !== undefined && !['get', 'update', 'patch'].includes(verb))) throw methodNotAllowed();
 
+  const { group: _g, plural: _p, ...where } = path;
   const info: ResourceRequest = {
+    ...where,
     verb,
     def,
-    version: version!,
     query: url.searchParams,
     body,
     contentType: (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase(),
-    ...(subresource !== undefined ? { subresource } : {}),
-    ...(namespace !== undefined ? { namespace } : {}),
-    ...(name !== undefined ? { name } : {}),
   };
   const injected = ctx.faults.check(info);
   if (injected) return sendStatus(res, injected);
