@@ -125,7 +125,6 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       if (closed) return;
       closed = true;
       sim?.close();
-      await faults.up();
       await stopListening();
     },
     create: (input) => {

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { expect } from 'chai';
+
+import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+
+const run = promisify(execFile);
+
+const MANIFEST = `
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: HTTPRoute
+metadata:
+  name: canary-route
+  namespace: demo
+spec:
+  parentRefs:
+  - name: gateway
+  rules:
+  - backendRefs:
+    - name: stable
+      port: 80
+      weight: 100
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: demo
+data:
+  mode: blue
+`;
+
+// kubectl is optional on developer machines and CI: without it these tests are skipped.
+describe('in-process API server: kubectl', () => {
+  let server: ApiServer;
+  let dir: string;
+  let kubeconfig: string;
+
+  before(async function () {
+    try {
+      await run('kubectl', ['version', '--client']);
+    } catch {
+      this.skip();
+    }
+  });
+  beforeEach(async () => {
+    server = await startApiServer();
+    server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
+    dir = await mkdtemp(join(tmpdir(), 'apiserver-kubectl-'));
+    kubeconfig = join(dir, 'kubeconfig');
+    await server.writeKubeconfig(kubeconfig);
+    await writeFile(join(dir, 'manifest.yaml'), MANIFEST);
+  });
+  afterEach(async () => {
+    await server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const kubectl = async (...args: string[]) => (await run('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } })).stdout;
+
+  it('applies manifests, then reports them unchanged, then configured', async () => {
+    const manifest = join(dir, 'manifest.yaml');
+    expect(await kubectl('apply', '-f', manifest)).to.contain('httproute.gateway.networking.k8s.io/canary-route created');
+    expect(await kubectl('apply', '-f', manifest)).to.contain('configmap/settings unchanged');
+    await writeFile(manifest, MANIFEST.replace('weight: 100', 'weight: 90'));
+    expect(await kubectl('apply', '-f', manifest)).to.contain('httproute.gateway.networking.k8s.io/canary-route configured');
+    const route = server.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'demo', 'canary-route')!;
+    expect(route.metadata.generation).to.equal(2);
+  });
+
+  it('gets, labels, patches and deletes', async () => {
+    await kubectl('apply', '-f', join(dir, 'manifest.yaml'));
+    expect(await kubectl('get', 'httproute', '-n', 'demo')).to.match(/canary-route/);
+    await kubectl('label', 'httproute', 'canary-route', '-n', 'demo', 'track=canary');
+    await kubectl('label', 'configmap', 'settings', '-n', 'demo', 'track=canary');
+    expect(await kubectl('get', 'httproutes,configmaps', '-n', 'demo', '-l', 'track=canary', '-o', 'name')).to.equal(
+      'httproute.gateway.networking.k8s.io/canary-route\nconfigmap/settings\n',
+    );
+    await kubectl('patch', 'httproute', 'canary-route', '-n', 'demo', '--type=merge', '-p', '{"spec":{"hostnames":["shop.example"]}}');
+    expect(await kubectl('get', 'httproute', 'canary-route', '-n', 'demo', '-o', 'jsonpath={.spec.hostnames[0]}')).to.equal('shop.example');
+    await kubectl('delete', 'configmap', 'settings', '-n', 'demo');
+    expect(server.get('v1', 'ConfigMap', 'demo', 'settings')).to.equal(undefined);
+  });
+});
