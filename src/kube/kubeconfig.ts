@@ -1,6 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 
 import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 
 const NAME = 'rollouts-companion-local';
 
@@ -19,9 +20,10 @@ export function kubeConfigForServer(server: string, namespace = 'default'): Kube
   return kc;
 }
 
-/** Writes a kubeconfig file (JSON, which kubectl reads as YAML) for `server`, mode 0600. */
+/** Writes a kubeconfig file for `server` (YAML, as kubectl writes them), mode 0600. */
 export async function writeKubeconfigFile(path: string, server: string, namespace = 'default'): Promise<void> {
-  await writeFile(path, kubeConfigForServer(server, namespace).exportConfig() + '\n', { mode: 0o600 });
+  const config: unknown = JSON.parse(kubeConfigForServer(server, namespace).exportConfig());
+  await writeFile(path, stringify(config), { mode: 0o600 });
   // `mode` only applies when the file is created.
   await chmod(path, 0o600);
 }
