@@ -39,8 +39,10 @@ async function measure(name: string, argv: string[]) {
   return pct(samples, 50);
 }
 
-const bundle = await bundlePlugin({ outdir: join(ROOT, '.build', 'bench-plugin') });
+const bundle = await bundlePlugin({ outdir: join(ROOT, '.build', 'bench-plugin'), minify: true });
 console.log(`exec → handshake line (node ${process.version})`);
+// The floor: node itself printing a line.
+await measure('node -e (baseline)', [process.execPath, '-e', 'process.stdout.write("1|1|unix|/x|netrpc|\\n")']);
 const ours = await measure('rollouts-companion (bundle)', [process.execPath, bundle]);
 const stub = join(ROOT, '.build', 'gphost', 'stubplugin');
 if (existsSync(stub)) {

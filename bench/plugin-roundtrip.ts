@@ -77,7 +77,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const report = (name: string, xs: number[]) =>
   console.log(`${name.padEnd(44)} p50 ${pct(xs, 50).toFixed(2).padStart(7)} ms   p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
 
-const bundle = await bundlePlugin({ outdir: join(ROOT, '.build', 'bench-plugin') });
+const bundle = await bundlePlugin({ outdir: join(ROOT, '.build', 'bench-plugin'), minify: true });
 const ours = [process.execPath, bundle, '--kubeconfig', kubeconfig, '--log-level', 'warn'];
 console.log(`SetWeight round trip under the go-plugin host, Rollout ${(size / 1024).toFixed(1)} KB JSON, ${calls} calls`);
 const stub = await play('stub', scenario(() => 10), [join(ROOT, '.build', 'gphost', 'stubplugin')]);

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Bundles the plugin entry (src/cli/plugin-main.ts) and its dependencies into one file,
-// dist/rollouts-companion-plugin.mjs, with the gRPC contract copied beside it (dist/proto/)
-// for remote mode. The controller image then needs only a node binary and this directory.
+// Bundles the plugin entry (src/cli/plugin-main.ts) and all its dependencies into
+// dist/rollouts-companion-plugin.mjs, with the gRPC contract beside it (dist/proto/, for
+// remote mode). The Kubernetes and gRPC clients go to dist/plugin-chunks/ and load only
+// after the handshake line is out: compiling them is most of node's start-up (about 125 ms
+// of 150 ms to the handshake as one file, 25 ms split). No node_modules needed at run time.
 //
 //   node scripts/bundle.mjs [--outdir dist] [--minify]
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -15,10 +17,13 @@ export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
 /** Builds the bundle; returns its path. */
 export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false } = {}) {
   mkdirSync(outdir, { recursive: true });
-  const outfile = join(outdir, BUNDLE_NAME);
+  rmSync(join(outdir, 'plugin-chunks'), { recursive: true, force: true });
   await build({
-    entryPoints: [join(ROOT, 'src/cli/plugin-main.ts')],
-    outfile,
+    entryPoints: { 'rollouts-companion-plugin': join(ROOT, 'src/cli/plugin-main.ts') },
+    outdir,
+    chunkNames: 'plugin-chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -40,7 +45,7 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
     },
   });
   cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
-  return outfile;
+  return join(outdir, BUNDLE_NAME);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

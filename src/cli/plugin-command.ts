@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createRemoteRouter } from '../grpc/client.js';
-import { createLocalRouter } from '../kube/local-router.js';
 import { createPluginLogger } from '../plugin/hclog.js';
 import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
@@ -47,8 +45,11 @@ export function pluginCommand(): Command {
 
 export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createPluginLogger(options.logLevel);
-  const router = (): TrafficRouterApi => {
+  // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
+  // start-up time, and the controller waits for the handshake line.
+  const router = async (): Promise<TrafficRouterApi> => {
     if (options.companion) {
+      const { createRemoteRouter } = await import('../grpc/client.js');
       const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
       logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
       return createRemoteRouter({
@@ -58,6 +59,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
         deadlineMs: options.deadline,
       });
     }
+    const { createLocalRouter } = await import('../kube/local-router.js');
     return createLocalRouter({ pluginName: options.pluginName, kubeconfig: options.kubeconfig, logger });
   };
   return runPlugin({ router, logger, env });
