@@ -47,7 +47,7 @@ export function failure(code: number, message: string, reason = REASON_BY_CODE[c
 }
 
 /** "httproutes.gateway.networking.k8s.io", or "pods" for the core group, as in real messages. */
-export function groupResource(def: ResourceDef): string {
+function groupResource(def: ResourceDef): string {
   return def.group ? `${def.plural}.${def.group}` : def.plural;
 }
 

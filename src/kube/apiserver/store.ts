@@ -93,10 +93,6 @@ export class Store {
     return String(this.rv);
   }
 
-  get oldestAvailableRv(): number {
-    return this.compactedRv;
-  }
-
   subscribe(listener: (e: StoreEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -39,10 +39,6 @@ export class WatchHub {
     private readonly bookmarkIntervalMs: number,
   ) {}
 
-  get openCount(): number {
-    return this.open.size;
-  }
-
   serve(res: ServerResponse, w: WatchRequest): void {
     const startRv = w.resourceVersion ?? '';
     if (startRv !== '' && !/^\d+$/.test(startRv)) throw badRequest(`invalid resource version: ${startRv}`);
