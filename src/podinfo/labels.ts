@@ -56,25 +56,23 @@ const SIMPLE_ESCAPES: Record<string, number> = {
 // characters, so the value is assembled as UTF-8 bytes and decoded once at the end.
 function unquoteGo(quoted: string, lineNo: number): string {
   if (!quoted.startsWith('"')) throw new LabelsSyntaxError(lineNo, UNQUOTED_VALUE);
-  const bytes: number[] = [];
+  const chunks: Buffer[] = [];
+  const special = /["\\]/g;
   let i = 1;
-  while (i < quoted.length) {
-    const c = quoted[i]!;
-    if (c === '"') {
+  for (;;) {
+    special.lastIndex = i;
+    const next = special.exec(quoted)?.index;
+    if (next === undefined) throw new LabelsSyntaxError(lineNo, UNTERMINATED_VALUE);
+    if (next > i) chunks.push(Buffer.from(quoted.slice(i, next), 'utf8'));
+    i = next;
+    if (quoted[i] === '"') {
       if (i !== quoted.length - 1) throw new LabelsSyntaxError(lineNo, TRAILING_AFTER_VALUE);
-      return Buffer.from(bytes).toString('utf8');
-    }
-    if (c !== '\\') {
-      const cp = quoted.codePointAt(i)!;
-      const ch = String.fromCodePoint(cp);
-      bytes.push(...Buffer.from(ch, 'utf8'));
-      i += ch.length;
-      continue;
+      return Buffer.concat(chunks).toString('utf8');
     }
     const e = quoted[i + 1] ?? '';
     const simple = SIMPLE_ESCAPES[e];
     if (simple !== undefined) {
-      bytes.push(simple);
+      chunks.push(Buffer.of(simple));
       i += 2;
     } else if (e === 'x' || e === 'u' || e === 'U') {
       const width = e === 'x' ? 2 : e === 'u' ? 4 : 8;
@@ -82,24 +80,23 @@ function unquoteGo(quoted: string, lineNo: number): string {
       if (digits.length !== width) throw new LabelsSyntaxError(lineNo, badEscape(`\\${e}${digits}`));
       const value = parseInt(digits, 16);
       if (e === 'x') {
-        bytes.push(value);
+        chunks.push(Buffer.of(value));
       } else {
         if (value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) {
           throw new LabelsSyntaxError(lineNo, badEscape(quoted.slice(i, i + 2 + width)));
         }
-        bytes.push(...Buffer.from(String.fromCodePoint(value), 'utf8'));
+        chunks.push(Buffer.from(String.fromCodePoint(value), 'utf8'));
       }
       i += 2 + width;
     } else if (/^[0-7]{3}$/.test(quoted.slice(i + 1, i + 4))) {
       const value = parseInt(quoted.slice(i + 1, i + 4), 8);
       if (value > 0xff) throw new LabelsSyntaxError(lineNo, badEscape(quoted.slice(i, i + 4)));
-      bytes.push(value);
+      chunks.push(Buffer.of(value));
       i += 4;
     } else {
       throw new LabelsSyntaxError(lineNo, badEscape(quoted.slice(i, i + 2)));
     }
   }
-  throw new LabelsSyntaxError(lineNo, UNTERMINATED_VALUE);
 }
 
 /** Same keys with the same values. */

@@ -15,7 +15,7 @@ export interface WatchPodLabelsOptions {
   signal?: AbortSignal;
   /**
    * Unreadable or malformed file, lost directory watch, or an `onChange` that threw. The last good
-   * labels stay current. The same error is reported once until a read succeeds again.
+   * labels stay current. Each error is reported once until a read succeeds again.
    */
   onError?: (error: Error) => void;
 }
@@ -49,15 +49,16 @@ export function watchPodLabels(
   let labels: PodLabels = {};
   let closed = false;
   let watcher: FSWatcher | undefined;
-  let lastError: string | undefined;
+  // Reported since the last good read, so a missing file is not reported on every poll.
+  const reported = new Set<string>();
   let reading = false;
   let readAgain = false;
 
   const report = (message: string, cause: unknown): void => {
     if (closed) return;
     const key = `${message}\n${cause instanceof Error ? cause.message : String(cause)}`;
-    if (key === lastError) return;
-    lastError = key;
+    if (reported.has(key)) return;
+    reported.add(key);
     try {
       onError?.(new Error(message, { cause }));
     } catch {
@@ -73,7 +74,7 @@ export function watchPodLabels(
       report(parseFailed(path), err);
       return;
     }
-    lastError = undefined;
+    reported.clear();
     if (closed || sameLabels(next, labels)) return;
     const previous = labels;
     labels = next;
@@ -126,6 +127,7 @@ export function watchPodLabels(
 
   try {
     labels = parseDownwardApiLabels(readFileSync(path, 'utf8'));
+    reported.clear();
   } catch (err) {
     report(err instanceof LabelsSyntaxError ? parseFailed(path) : readFailed(path), err);
   }
