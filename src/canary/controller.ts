@@ -26,6 +26,7 @@ import {
   type RolloutView,
   type ServiceView,
 } from './rule.js';
+import { withTimeout } from './timeout.js';
 import { WorkQueue } from './workqueue.js';
 
 // The long-lived canary controller: caches Rollouts, Argo-managed Services and attached pods
@@ -91,6 +92,8 @@ export const CANARY_DEFAULTS = {
 const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const FIELD_MANAGER = 'rollouts-companion';
+const REQUEST_TIMEOUT_MS = 30_000;
+const LIST_TIMEOUT_MS = 120_000;
 
 const samePod = (a: PodView, b: PodView): boolean => a.rollout === b.rollout && a.hash === b.hash;
 const sameRollout = (a: RolloutView, b: RolloutView): boolean =>
@@ -293,9 +296,13 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     }
     const precondition = options.resourceVersionPrecondition ? pod.resourceVersion : undefined;
     try {
-      await core.patchNamespacedPod(
-        { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
-        mergePatch,
+      await withTimeout(
+        core.patchNamespacedPod(
+          { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
+          mergePatch,
+        ),
+        REQUEST_TIMEOUT_MS,
+        `patch of pod ${namespace}/${name}`,
       );
     } catch (error) {
       if (statusOf(error) === 404) {
@@ -358,9 +365,8 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       labelSelector: labelKey,
       list: (o) => {
         const request = { labelSelector: o.labelSelector, limit: o.limit, _continue: o.continue };
-        return (namespace
-          ? core.listNamespacedPod({ namespace, ...request })
-          : core.listPodForAllNamespaces(request)) as Promise<ListPage>;
+        const list = namespace ? core.listNamespacedPod({ namespace, ...request }) : core.listPodForAllNamespaces(request);
+        return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of pods');
       },
       project: (object) => podView(object as Parameters<typeof podView>[0], labelKey),
       equal: samePod,
@@ -399,9 +405,10 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         : `/apis/${ROLLOUTS.group}/${ROLLOUTS.version}/${ROLLOUTS.plural}`,
       list: (o) => {
         const request = { ...ROLLOUTS, limit: o.limit, _continue: o.continue };
-        return (namespace
+        const list = namespace
           ? custom.listNamespacedCustomObject({ namespace, ...request })
-          : custom.listClusterCustomObject(request)) as Promise<ListPage>;
+          : custom.listClusterCustomObject(request);
+        return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of rollouts');
       },
       project: (object) => rolloutView(object as Parameters<typeof rolloutView>[0]),
       equal: sameRollout,
@@ -435,9 +442,10 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       path: namespace ? `/api/v1/namespaces/${namespace}/services` : '/api/v1/services',
       list: (o) => {
         const request = { limit: o.limit, _continue: o.continue };
-        return (namespace
+        const list = namespace
           ? core.listNamespacedService({ namespace, ...request })
-          : core.listServiceForAllNamespaces(request)) as Promise<ListPage>;
+          : core.listServiceForAllNamespaces(request);
+        return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of services');
       },
       project: (object) => serviceView(object as Parameters<typeof serviceView>[0]),
       equal: sameService,
@@ -499,7 +507,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         await queue.shutdown();
         await Promise.all(all.map((informer) => informer.stop()));
         if (elector && stopOptions.releaseLease !== false) {
-          await elector.release().catch((error: unknown) => log.warn({ err: describe(error) }, 'could not release the lease'));
+          await withTimeout(elector.release(), REQUEST_TIMEOUT_MS, 'lease release').catch((error: unknown) =>
+            log.warn({ err: describe(error) }, 'could not release the lease'),
+          );
         }
         metrics.leader.set(0);
         for (const [rolloutKey, names] of podsByRollout) {

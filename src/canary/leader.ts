@@ -1,5 +1,6 @@
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { invalidLeaderElection } from './errors.js';
+import { withTimeout } from './timeout.js';
 
 // Leader election on a coordination.k8s.io/v1 Lease, the way client-go does it: the holder
 // renews every retry period; others take over once the record stayed unchanged for the lease
@@ -134,7 +135,8 @@ export class LeaderElector {
       const attemptAt = Date.now();
       let renewed = false;
       try {
-        renewed = await this.tryAcquireOrRenew(attemptAt);
+        // A renew still unanswered at the deadline has failed, whatever it later returns.
+        renewed = await withTimeout(this.tryAcquireOrRenew(attemptAt), this.options.renewDeadlineMs, 'lease renewal');
       } catch (error) {
         this.options.onError?.(error);
       }
