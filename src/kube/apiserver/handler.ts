@@ -255,6 +255,8 @@ function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequ
       return sendJson(res, 200, out(obj));
     }
     case 'list': {
+      const rv = r.query.get('resourceVersion');
+      if (rv && /^\d+$/.test(rv)) store.checkNotAhead(Number(rv));
       const labels = parseLabelSelector(r.query.get('labelSelector') ?? undefined);
       const fields = parseFieldSelector(r.query.get('fieldSelector') ?? undefined, def);
       const items = store

@@ -13,6 +13,7 @@ export interface KubeStatus {
     group?: string;
     kind?: string;
     causes?: { reason: string; message: string; field: string }[];
+    retryAfterSeconds?: number;
   };
   code: number;
 }

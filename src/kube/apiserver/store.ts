@@ -222,8 +222,23 @@ export class Store {
   /** Events after `rv`, or a 410 Expired error when they have been compacted away. */
   eventsSince(rv: number): StoreEvent[] {
     if (rv < this.compactedRv) throw expired(`too old resource version: ${rv} (${this.compactedRv})`);
+    this.checkNotAhead(rv);
     const first = this.history.findIndex((e) => e.rv > rv);
     return first < 0 ? [] : this.history.slice(first);
+  }
+
+  /**
+   * A resourceVersion this store has not reached (e.g. from before a restart of the dev server) is
+   * 504 "Too large resource version", as on a real server once its wait for the version times out.
+   */
+  checkNotAhead(rv: number): void {
+    if (rv <= this.rv) return;
+    throw new StatusError(
+      failure(504, `Timeout: Too large resource version: ${rv}, current: ${this.rv}`, 'Timeout', {
+        causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }],
+        retryAfterSeconds: 1,
+      }),
+    );
   }
 
   /** The definition for an apiVersion/kind pair, or a 404 naming what is not served. */

@@ -99,6 +99,13 @@ describe('in-process API server: watch through client-node', () => {
     expect(rec.events[0]!.object).to.include({ kind: 'Status', code: 410, reason: 'Expired' });
   });
 
+  it('reports a resourceVersion the server has not reached as an ERROR event with code 504', async () => {
+    const ahead = String(Number(await currentRv()) + 1000);
+    const rec = await record(h.kc, ROUTES, { resourceVersion: ahead });
+    await eventually(() => expect(rec.done).to.equal(true));
+    expect(rec.events[0]?.object).to.include({ code: 504, reason: 'Timeout' });
+  });
+
   it('ends watches cleanly or abruptly when they are dropped', async () => {
     const clean = await record(h.kc, ROUTES, { resourceVersion: await currentRv() });
     h.server.faults.dropWatches();
