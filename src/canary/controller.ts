@@ -94,6 +94,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const FIELD_MANAGER = 'rollouts-companion';
 const REQUEST_TIMEOUT_MS = 30_000;
 const LIST_TIMEOUT_MS = 120_000;
+const WRITE_PAUSE_RETRY_MS = 250;
 
 const samePod = (a: PodView, b: PodView): boolean => a.rollout === b.rollout && a.hash === b.hash;
 const sameRollout = (a: RolloutView, b: RolloutView): boolean =>
@@ -226,7 +227,10 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       .createNamespacedEvent({
         namespace: pod.namespace,
         body: {
-          metadata: { name: `${pod.name}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 6)}`, namespace: pod.namespace },
+          metadata: {
+            name: `${pod.name.slice(0, 230)}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 6)}`,
+            namespace: pod.namespace,
+          },
           involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace },
           type,
           reason,
@@ -245,8 +249,10 @@ export async function startCanaryController(options: CanaryControllerOptions): P
 
   const reconcile = async (key: string): Promise<void> => {
     if (!canWrite()) {
+      // Still leading but the last renew failed: writes pause until the next renew succeeds.
+      if (!stopping && elector?.isLeader()) queue.addAfter(key, WRITE_PAUSE_RETRY_MS);
       // Standby: the key is dropped; taking the lease enqueues every attached pod again.
-      observedAt.delete(key);
+      else observedAt.delete(key);
       return;
     }
     // Until every cache is filled, a pod listed before its Rollout would look orphaned; the

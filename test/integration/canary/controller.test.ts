@@ -318,6 +318,22 @@ describe('long-lived canaries (through the real client against the in-process AP
       await eventually('b to relabel', () => podHash(h.api, 'long-lived-canary') === 'bbb');
     });
 
+    it('Given one failed renew, Then the leader pauses writes and catches up once the next renew succeeds', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
+      const a = await h.start({ leaderElection: election('replica-a') });
+      await eventually('the first relabel', () => podHash(h.api, 'long-lived-canary') === 'aaa');
+
+      const clear = h.api.faults.inject({ verb: 'update', resource: 'leases', status: 500, times: Infinity });
+      await pause(500);
+      setServiceHash(h.api, 'bluegreen-demo', 'bbb');
+      await pause(300);
+      expect(podHash(h.api, 'long-lived-canary'), 'no write without a fresh renew').to.equal('aaa');
+      clear();
+      await eventually('the pod to follow once the lease is renewed', () => podHash(h.api, 'long-lived-canary') === 'bbb');
+      expect(a.controller.isLeader()).to.equal(true);
+    });
+
     it('Given the leader cannot renew its lease, Then it stops writing at once and leadership resumes once the API server recovers', async () => {
       seedBlueGreen('aaa');
       h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
