@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import * as discovery from './discovery.js';
 import type { Faults, RequestInfo, Verb } from './faults.js';
 import { PATCH_TYPES, applyPatch, type PatchType } from './patch.js';
+import { decodeProtobuf } from './protobuf.js';
 import { apiVersionOf, findByPath, splitApiVersion } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { StatusError, badRequest, conflict, failure, notFound, type KubeStatus } from './status.js';
@@ -34,7 +35,7 @@ export interface HandlerContext {
 interface ResourceRequest extends RequestInfo {
   version: string;
   query: URLSearchParams;
-  body: string;
+  body: Buffer;
   contentType: string;
 }
 
@@ -58,38 +59,41 @@ function methodNotAllowed(): StatusError {
   return new StatusError(failure(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed', {}));
 }
 
+const UNSUPPORTED_BODY = 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf';
+
 /**
- * A create/update/delete body: JSON or YAML like the real server. Protobuf (which kubectl's
- * imperative `create namespace|configmap|...` sends for built-in types) is refused with 415.
+ * A create/update/delete body: JSON or YAML like the real server, or protobuf for the few kinds
+ * `protobuf.ts` reads (kubectl sends built-in types as protobuf); other protobuf bodies are 415.
  */
-function parseBody(body: string, contentType: string): Record<string, unknown> {
+function parseBody(raw: Buffer, contentType: string): Record<string, unknown> {
   let parsed: unknown;
-  if (contentType === 'application/yaml') {
+  if (contentType === 'application/vnd.kubernetes.protobuf') {
+    parsed = decodeProtobuf(raw);
+    if (parsed === undefined) throw new StatusError(failure(415, `${UNSUPPORTED_BODY} (this server reads protobuf only for Namespace and ConfigMap)`, 'UnsupportedMediaType'));
+  } else if (contentType === 'application/yaml') {
     try {
-      parsed = parseYaml(body);
+      parsed = parseYaml(raw.toString('utf8'));
     } catch (err) {
       throw badRequest(`couldn't get version/kind; yaml parse error: ${(err as Error).message}`);
     }
   } else if (contentType === 'application/json' || contentType === '*/*') {
     try {
-      parsed = JSON.parse(body);
+      parsed = JSON.parse(raw.toString('utf8'));
     } catch (err) {
       throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
     }
   } else {
-    throw new StatusError(
-      failure(415, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`, 'UnsupportedMediaType'),
-    );
+    throw new StatusError(failure(415, UNSUPPORTED_BODY, 'UnsupportedMediaType'));
   }
   if (!isPlainObject(parsed)) throw badRequest(`the object provided is unrecognized (must be of type ${typeof parsed})`);
   return parsed;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -183,7 +187,7 @@ function parseResourcePath(segments: string[]): ResourcePath {
   };
 }
 
-function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL, body: string): void {
+function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
   const down = ctx.faults.unavailable();
   if (down) return sendStatus(res, down);
 
@@ -297,7 +301,7 @@ function serveResource(ctx: HandlerContext, res: ServerResponse, r: ResourceRequ
     case 'patch':
       return sendJson(res, 200, out(patch(ctx, r, dryRun)));
     case 'delete': {
-      const opts = r.body.trim() ? parseBody(r.body, r.contentType) : {};
+      const opts = r.body.toString('utf8').trim() ? parseBody(r.body, r.contentType) : {};
       const pre = isPlainObject(opts['preconditions']) ? (opts['preconditions'] as { resourceVersion?: string; uid?: string }) : undefined;
       return sendJson(res, 200, out(store.delete(def, r.namespace, r.name!, pre, dryRun)));
     }
@@ -346,7 +350,7 @@ function patch(ctx: HandlerContext, r: ResourceRequest, dryRun: boolean): KubeOb
   if (r.contentType === PATCH_TYPES.strategic && def.custom) throw unsupportedPatch(true);
   let patchDoc: unknown;
   try {
-    patchDoc = JSON.parse(r.body);
+    patchDoc = JSON.parse(r.body.toString('utf8'));
   } catch (err) {
     throw badRequest(`error decoding patch: ${(err as Error).message}`);
   }

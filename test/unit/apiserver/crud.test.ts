@@ -216,7 +216,7 @@ describe('in-process API server: CRUD through client-node', () => {
     expect(await unknown.json()).to.include({ kind: 'Status', reason: 'NotFound' });
   });
 
-  it('accepts YAML bodies and refuses protobuf with 415', async () => {
+  it('accepts YAML bodies and refuses protobuf it cannot read with 415', async () => {
     const post = (contentType: string, body: string) =>
       fetch(`${h.server.url}/api/v1/namespaces/${NS}/configmaps`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
     const yaml = await post('application/yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {a: b}\n');

@@ -85,4 +85,10 @@ describe('in-process API server: kubectl', () => {
     await kubectl('delete', 'configmap', 'settings', '-n', 'demo');
     expect(server.get('v1', 'ConfigMap', 'demo', 'settings')).to.equal(undefined);
   });
+
+  it('creates namespaces and configmaps imperatively (kubectl sends protobuf)', async () => {
+    await kubectl('create', 'namespace', 'team-a');
+    await kubectl('create', 'configmap', 'flags', '-n', 'team-a', '--from-literal=canary=on');
+    expect(server.get('v1', 'ConfigMap', 'team-a', 'flags')?.['data']).to.deep.equal({ canary: 'on' });
+  });
 });
