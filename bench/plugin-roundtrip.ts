@@ -1,6 +1,8 @@
 // SetWeight round trip through the real go-plugin host with a realistic ~30 KB Rollout:
-// our plugin (bundle, in-process mode against the in-process API server) vs the Go stub
-// plugin (which does no work). Durations are the host's own per-call measurements.
+// our plugin (bundle, in-process mode against the in-process API server, client rate limit
+// lifted so the numbers show the plugin and not the 20 qps default) vs the Go stub plugin
+// (which does no work), plus Control.Ping for the bare transport. Durations are the host's
+// own per-call measurements.
 //   node --import tsx bench/plugin-roundtrip.ts [--calls 300]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -50,12 +52,14 @@ const rollout = {
 };
 const size = JSON.stringify(rollout).length;
 
-function scenario(weights: (i: number) => number) {
+function scenario(weights: (i: number) => number, method = 'SetWeight') {
   return {
     rollout,
     calls: [
       { method: 'InitPlugin' },
-      ...Array.from({ length: calls }, (_, i) => ({ method: 'SetWeight', desiredWeight: weights(i), expect: { ok: true } })),
+      ...Array.from({ length: calls }, (_, i) =>
+        method === 'SetWeight' ? { method, desiredWeight: weights(i), expect: { ok: true } } : { method, expect: { ok: true } },
+      ),
     ],
   };
 }
@@ -68,9 +72,9 @@ async function play(name: string, scenarioObj: unknown, argv: string[]): Promise
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise((r) => child.on('close', r));
   if (code !== 0) throw new Error(`${name}: host exited ${code}\n${out.slice(-2000)}`);
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { method: string; durationMs: number });
+  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { i: number; durationMs: number });
   // Drop the first tenth: connection warm-up and JIT.
-  return lines.filter((l) => l.method === 'SetWeight').slice(Math.floor(calls / 10)).map((l) => l.durationMs);
+  return lines.filter((l) => l.i >= 1).slice(Math.floor(calls / 10)).map((l) => l.durationMs);
 }
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
@@ -78,13 +82,16 @@ const report = (name: string, xs: number[]) =>
   console.log(`${name.padEnd(44)} p50 ${pct(xs, 50).toFixed(2).padStart(7)} ms   p99 ${pct(xs, 99).toFixed(2).padStart(7)} ms`);
 
 const bundle = await bundlePlugin({ outdir: join(ROOT, '.build', 'bench-plugin'), minify: true });
-const ours = [process.execPath, bundle, '--kubeconfig', kubeconfig, '--log-level', 'warn'];
+const ours = [process.execPath, bundle, '--kubeconfig', kubeconfig, '--log-level', 'warn', '--kube-qps', '100000', '--kube-burst', '100000'];
+const stubArgv = [join(ROOT, '.build', 'gphost', 'stubplugin')];
 console.log(`SetWeight round trip under the go-plugin host, Rollout ${(size / 1024).toFixed(1)} KB JSON, ${calls} calls`);
-const stub = await play('stub', scenario(() => 10), [join(ROOT, '.build', 'gphost', 'stubplugin')]);
-report('gphost stubplugin (Go, no work)', stub);
+report('Control.Ping, gphost stubplugin (Go)', await play('stub-ping', scenario(() => 0, 'Ping'), stubArgv));
+report('Control.Ping, rollouts-companion', await play('ours-ping', scenario(() => 0, 'Ping'), ours));
+const stub = await play('stub', scenario(() => 10), stubArgv);
+report('SetWeight, gphost stubplugin (Go, no work)', stub);
 const same = await play('same', scenario(() => 10), ours);
-report('rollouts-companion, same weight (read only)', same);
+report('SetWeight, ours, same weight (read only)', same);
 const alternating = await play('alt', scenario((i) => (i % 2 ? 10 : 20)), ours);
-report('rollouts-companion, alternating (read+write)', alternating);
+report('SetWeight, ours, alternating (read+write)', alternating);
 console.log(`ratio p50 ours/stub: read only ${(pct(same, 50) / pct(stub, 50)).toFixed(1)}x, read+write ${(pct(alternating, 50) / pct(stub, 50)).toFixed(1)}x`);
 await api.close();

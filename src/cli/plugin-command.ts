@@ -14,12 +14,14 @@ export interface PluginCommandOptions {
   companionCa?: string;
   deadline?: number;
   kubeconfig?: string;
+  kubeQps?: number;
+  kubeBurst?: number;
   logLevel: string;
 }
 
-const parseMs = (value: string): number => {
+const positive = (what: string) => (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of milliseconds, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number of ${what}, got "${value}"`);
   return n;
 };
 
@@ -34,8 +36,10 @@ export function pluginCommand(): Command {
     .option('--companion <host:port>', 'forward every call to a running companion over gRPC instead of driving routes in-process')
     .option('--companion-tls', 'use TLS to reach the companion')
     .option('--companion-ca <file>', 'CA bundle to verify the companion (implies --companion-tls)')
-    .option('--deadline <ms>', 'per-call deadline in remote mode', parseMs)
+    .option('--deadline <ms>', 'per-call deadline in remote mode', positive('milliseconds'))
     .option('--kubeconfig <path>', 'kubeconfig for in-process mode (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--kube-qps <n>', 'in-process mode: API requests per second (the controller pod\'s budget is shared)', positive('requests per second'))
+    .option('--kube-burst <n>', 'in-process mode: API request burst', positive('requests'))
     .option('--log-level <level>', 'trace, debug, info, warn or error (logs go to stderr as hclog JSON)', process.env.LOG_LEVEL ?? 'info')
     .action(async (options: PluginCommandOptions) => {
       const code = await runPluginCommand(options);
@@ -60,7 +64,13 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       });
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
-    return createLocalRouter({ pluginName: options.pluginName, kubeconfig: options.kubeconfig, logger });
+    return createLocalRouter({
+      pluginName: options.pluginName,
+      kubeconfig: options.kubeconfig,
+      qps: options.kubeQps,
+      burst: options.kubeBurst,
+      logger,
+    });
   };
   return runPlugin({ router, logger, env });
 }

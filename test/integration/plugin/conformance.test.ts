@@ -226,7 +226,7 @@ describe('plugin under the go-plugin host: the seeds\' pinned routes', function 
       { method: 'Parallel', count: 50, call: { method: 'SetWeight', desiredWeight: 20, expect: { ok: true } }, expect: { ok: true } },
       { method: 'Parallel', count: 50, call: { method: 'VerifyWeight', desiredWeight: 20, expect: { ok: true } } },
       { method: 'Parallel', count: 20, call: { method: 'Ping', expect: { ok: true } } },
-    ]);
+    ], ['--kube-qps', '1000', '--kube-burst', '1000']);
     expect(run.code, describeRun(run)).to.equal(0);
     const summaries = topLevel(run).filter((l) => l.method === 'Parallel');
     expect(summaries.map((s) => (s.result as { ok: number }).ok)).to.deep.equal([50, 50, 20]);
