@@ -34,7 +34,8 @@ data:
   mode: blue
 `;
 
-// kubectl is optional on developer machines and CI: without it these tests are skipped.
+// kubectl is optional on developer machines (these tests are skipped without it); CI installs
+// it, and there a missing kubectl fails the suite.
 describe('in-process API server: kubectl', () => {
   let server: ApiServer;
   let dir: string;
@@ -43,7 +44,8 @@ describe('in-process API server: kubectl', () => {
   before(async function () {
     try {
       await run('kubectl', ['version', '--client']);
-    } catch {
+    } catch (err) {
+      if (process.env.CI) throw new Error('kubectl is missing; .ci/run installs it (apt-get install kubectl)', { cause: err });
       this.skip();
     }
   });
