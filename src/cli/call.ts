@@ -20,6 +20,8 @@ export const METHODS = [
 ] as const;
 export type Method = (typeof METHODS)[number];
 
+const VERIFIED_NAMES = ['NotVerified', 'Verified', 'NotImplemented'] as const;
+
 const NEEDS_ROLLOUT: readonly Method[] = ['UpdateHash', 'SetWeight', 'SetHeaderRoute', 'SetMirrorRoute', 'VerifyWeight', 'RemoveManagedRoutes'];
 
 function weight(value: string): number {
@@ -76,7 +78,7 @@ async function invoke(
   rollout: Awaited<ReturnType<typeof readRollout>> | undefined,
   opts: { weight: number; canaryHash: string; stableHash: string; headerRoute?: SetHeaderRoute; mirrorRoute?: SetMirrorRoute },
   destinations: WeightDestination[],
-): Promise<{ error?: string }> {
+): Promise<{ error?: string; verified?: string; type?: string }> {
   switch (method) {
     case 'InitPlugin':
       return router.initPlugin(rollout);
@@ -90,7 +92,7 @@ async function invoke(
       return router.setMirrorRoute(rollout!, opts.mirrorRoute!);
     case 'VerifyWeight': {
       const r = await router.verifyWeight(rollout!, opts.weight, destinations);
-      return { ...r, verified: (['NotVerified', 'Verified', 'NotImplemented'] as const)[r.verified] };
+      return { ...r, verified: VERIFIED_NAMES[r.verified] };
     }
     case 'RemoveManagedRoutes':
       return router.removeManagedRoutes(rollout!);

@@ -22,9 +22,8 @@ describe('rollouts-companion serve (dev mode), call and status', function () {
   let dir: string;
   let grpcAddress: string;
   let kubeconfig: string;
-  const env = { ...process.env, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '', LOG_LEVEL: 'info' };
-  delete env.KUBECONFIG;
-  delete env.KUBERNETES_SERVICE_HOST;
+  const { KUBECONFIG: _kc, KUBERNETES_SERVICE_HOST: _host, ...inherited } = process.env;
+  const env = { ...inherited, LOG_LEVEL: 'info' };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rc-dev-'));
