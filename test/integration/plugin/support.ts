@@ -76,13 +76,19 @@ export interface Scenario {
 export async function runHost(
   scenario: Scenario,
   pluginArgs: string[],
-  options: { env?: NodeJS.ProcessEnv; callTimeout?: string; logLevel?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    callTimeout?: string;
+    logLevel?: string;
+    /** Start this instead of the bundle (pluginArgs are appended). */
+    command?: string[];
+  } = {},
 ): Promise<HostRun> {
   requireHost();
   const dir = mkdtempSync(join(tmpdir(), 'gphost-'));
   const file = join(dir, 'scenario.json');
   writeFileSync(file, JSON.stringify(scenario));
-  const argv = await pluginArgv(pluginArgs);
+  const argv = options.command ? [...options.command, ...pluginArgs] : await pluginArgv(pluginArgs);
   const child = spawn(
     HOST,
     ['-kind', 'trafficrouter', '-scenario', file, '-timeout', options.callTimeout ?? '20s', '-log-level', options.logLevel ?? 'debug', '--', ...argv],
