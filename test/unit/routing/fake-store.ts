@@ -1,0 +1,132 @@
+import { isDeepStrictEqual } from 'node:util';
+import { matchesSelector } from '../../../src/routing/selector.js';
+import {
+  RouteNotFoundError,
+  type LabelSelector,
+  type RouteKind,
+  type RouteMutation,
+  type RouteObject,
+  type RouteRef,
+  type RouteStore,
+} from '../../../src/routing/route-store.js';
+
+// An in-memory RouteStore that behaves like the API server where the routing core can tell:
+// resourceVersion on every write, generation on spec changes, 409 Conflict on a stale write
+// (update re-reads and re-runs the mutation), and it counts writes per route.
+
+const key = (kind: string, namespace: string, name: string): string => `${kind} ${namespace}/${name}`;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+export class FakeRouteStore implements RouteStore {
+  private readonly routes = new Map<string, RouteObject>();
+  private readonly services = new Set<string>();
+  private readonly interference = new Map<string, ((route: RouteObject) => void)[]>();
+  private version = 100;
+  /** Route keys ("Kind ns/name"), one entry per write. */
+  readonly writes: string[] = [];
+  /** How many times an update hit a 409 and re-ran its mutation. */
+  conflicts = 0;
+
+  constructor(routes: RouteObject[] = [], services: string[] = []) {
+    for (const r of routes) this.put(r);
+    for (const s of services) this.services.add(s);
+  }
+
+  /** Adds or replaces a route as a user would (kubectl apply): not counted as a write by the companion. */
+  put(route: RouteObject): void {
+    const r = structuredClone(route);
+    r.metadata.namespace ??= 'default';
+    const k = key(r.kind, r.metadata.namespace, r.metadata.name);
+    const before = this.routes.get(k);
+    r.metadata.resourceVersion = String(++this.version);
+    r.metadata.generation = before && isDeepStrictEqual(before.spec, r.spec) ? before.metadata.generation : (before?.metadata.generation ?? 0) + 1;
+    this.routes.set(k, r);
+  }
+
+  /** The route as stored (a copy). */
+  route(kind: RouteKind, name: string, namespace = 'default'): RouteObject {
+    const r = this.routes.get(key(kind, namespace, name));
+    if (!r) throw new Error(`test: no ${key(kind, namespace, name)}`);
+    return structuredClone(r);
+  }
+
+  addService(namespace: string, name: string): void {
+    this.services.add(`${namespace}/${name}`);
+  }
+
+  /** The next update of this route finds it changed by someone else between its read and its write. */
+  interfere(kind: RouteKind, name: string, change: (route: RouteObject) => void, namespace = 'default'): void {
+    const k = key(kind, namespace, name);
+    this.interference.set(k, [...(this.interference.get(k) ?? []), change]);
+  }
+
+  /** Every parent reports Accepted for the route's current generation (or as given). */
+  setStatus(kind: RouteKind, name: string, parents: NonNullable<RouteObject['status']>['parents']): void {
+    const r = this.routes.get(key(kind, 'default', name))!;
+    r.status = { parents: structuredClone(parents) };
+  }
+
+  accept(kind: RouteKind, name: string): void {
+    const r = this.routes.get(key(kind, 'default', name))!;
+    this.setStatus(kind, name, [
+      { parentRef: { name: 'eg' }, conditions: [{ type: 'Accepted', status: 'True', observedGeneration: r.metadata.generation }] },
+    ]);
+  }
+
+  writesTo(kind: RouteKind, name: string): number {
+    return this.writes.filter((w) => w === key(kind, 'default', name)).length;
+  }
+
+  async get(ref: RouteRef): Promise<RouteObject> {
+    const r = this.routes.get(key(ref.kind, ref.namespace, ref.name));
+    if (!r) throw new RouteNotFoundError(ref);
+    return structuredClone(r);
+  }
+
+  async list(kind: RouteKind, namespace: string, selector: LabelSelector): Promise<RouteObject[]> {
+    return [...this.routes.values()]
+      .filter((r) => r.kind === kind && r.metadata.namespace === namespace && matchesSelector(r.metadata.labels, selector))
+      .map((r) => structuredClone(r));
+  }
+
+  async update(ref: RouteRef, mutate: RouteMutation): Promise<{ route: RouteObject; written: boolean }> {
+    const k = key(ref.kind, ref.namespace, ref.name);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const read = this.routes.get(k);
+      if (!read) throw new RouteNotFoundError(ref);
+      // Frozen: a mutation that edits its input instead of returning a new object fails loudly.
+      const next = mutate(deepFreeze(structuredClone(read)));
+      if (next === null) return { route: structuredClone(read), written: false };
+      const pending = this.interference.get(k)?.shift();
+      if (pending) {
+        const changed = structuredClone(read);
+        pending(changed);
+        this.put(changed);
+      }
+      const stored = this.routes.get(k)!;
+      if (next.metadata.resourceVersion !== stored.metadata.resourceVersion) {
+        this.conflicts++;
+        continue;
+      }
+      const written = structuredClone(next);
+      written.status = stored.status;
+      written.metadata.resourceVersion = String(++this.version);
+      written.metadata.generation = (stored.metadata.generation ?? 0) + (isDeepStrictEqual(stored.spec, written.spec) ? 0 : 1);
+      this.routes.set(k, written);
+      this.writes.push(k);
+      return { route: structuredClone(written), written: true };
+    }
+    throw new Error(`${k}: 409 Conflict, gave up`);
+  }
+
+  async serviceExists(namespace: string, name: string): Promise<boolean> {
+    return this.services.has(`${namespace}/${name}`);
+  }
+}
