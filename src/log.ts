@@ -32,6 +32,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       name: 'rollouts-companion',
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
       ...options.pinoOptions,
     },
     options.destination ?? pino.destination(1),

@@ -12,9 +12,13 @@ export interface DevCluster {
   api: ApiServer;
   kubeconfigPath: string;
   seeded: string[];
+  /** Writes the kubeconfig; serve calls it once it is listening, so a failed start leaves a working one alone. */
+  writeKubeconfig(): Promise<void>;
 }
 
-export async function startDevCluster(seedDir: string, stateDir = join(tmpdir(), 'rollouts-companion-dev')): Promise<DevCluster> {
+export const DEFAULT_DEV_DIR = join(tmpdir(), 'rollouts-companion-dev');
+
+export async function startDevCluster(seedDir: string, stateDir = DEFAULT_DEV_DIR): Promise<DevCluster> {
   const api = await startApiServer({ simulateGateway: true });
   const seeded: string[] = [];
   for (const file of (await readdir(seedDir)).filter((f) => /\.ya?ml$/.test(f)).sort()) {
@@ -22,8 +26,14 @@ export async function startDevCluster(seedDir: string, stateDir = join(tmpdir(),
     api.apply(docs.map((d) => ({ ...d, metadata: { namespace: 'default', ...d.metadata } })));
     seeded.push(...docs.map((d) => `${d.kind}/${d.metadata.name}`));
   }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
-  await api.writeKubeconfig(kubeconfigPath);
-  return { api, kubeconfigPath, seeded };
+  return {
+    api,
+    kubeconfigPath,
+    seeded,
+    writeKubeconfig: async () => {
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      await api.writeKubeconfig(kubeconfigPath);
+    },
+  };
 }

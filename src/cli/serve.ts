@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '../log.js';
 import { DEFAULT_PLUGIN_NAME } from '../routing/api.js';
 import { KubeClient, DEFAULT_BURST, DEFAULT_QPS } from '../kube/client.js';
 import { localRouters } from '../kube/local-router.js';
-import { createCompanionServer, listen } from '../grpc/server.js';
+import { createCompanionServer, listen, routeGrpcLogs } from '../grpc/server.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startHealthServer } from '../observability/health.js';
 import { startCanaryController, DEFAULT_ATTACH_LABEL, type CanaryController } from '../canary/index.js';
@@ -69,6 +69,7 @@ export function serveCommand(): Command {
     .option('--log-level <level>', 'trace, debug, info, warn, error (default: LOG_LEVEL or info)')
     .action(async (opts: ServeOptions) => {
       const logger = createLogger({ level: opts.logLevel });
+      routeGrpcLogs(logger);
       await serve(opts, logger);
     });
 }
@@ -82,8 +83,16 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   let dev: DevCluster | undefined;
   if (wantsDev(opts)) {
     dev = await startDevCluster(opts.seed, opts.devDir);
-    logger.warn({ apiServer: dev.api.url, kubeconfig: dev.kubeconfigPath, seeded: dev.seeded }, 'DEV MODE: embedded in-memory API server, not a cluster');
   }
+  try {
+    await run(opts, logger, dev);
+  } catch (err) {
+    await dev?.api.close();
+    throw err;
+  }
+}
+
+async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefined): Promise<void> {
   const kube = new KubeClient({
     ...(dev ? { kubeConfig: dev.api.kubeConfig() } : { kubeconfig: opts.kubeconfig }),
     context: opts.context,
@@ -115,6 +124,10 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
       : grpc.ServerCredentials.createInsecure();
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
   const port = await listen(server, opts.listen, credentials);
+  if (dev) {
+    await dev.writeKubeconfig();
+    logger.warn({ apiServer: dev.api.url, kubeconfig: dev.kubeconfigPath, seeded: dev.seeded }, 'DEV MODE: embedded in-memory API server, not a cluster');
+  }
 
   let canaries: CanaryController | undefined;
   if (opts.longLivedCanaries) {

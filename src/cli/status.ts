@@ -84,9 +84,10 @@ export function render(rows: StatusRow[], missing: string[]): string {
     lines.push(`  ${first.hosts.length ? first.hosts.join(', ') : '(any host)'}`);
     for (const ruleRows of groupBy(routeRows, (r) => r.ruleIndex).values()) {
       const r0 = ruleRows[0]!;
-      const rule = `rule ${r0.ruleIndex}${r0.ruleName ? ` (${r0.ruleName})` : ''}${r0.managedRoute ? ` ← ${r0.managedRoute}` : ''}`;
+      const name = r0.ruleName && r0.ruleName !== r0.managedRoute ? ` ${r0.ruleName}` : '';
+      const rule = `rule ${r0.ruleIndex}${name}${r0.managedRoute ? ` (managed: ${r0.managedRoute})` : ''}`;
       ruleRows.forEach((r, i) => {
-        lines.push(`    ${(i === 0 ? rule : '').padEnd(32)} → ${r.backend.padEnd(34)} weight ${String(r.weight).padStart(3)}  (${r.percent}%)`);
+        lines.push(`    ${(i === 0 ? rule : '').padEnd(36)} → ${r.backend.padEnd(34)} weight ${String(r.weight).padStart(3)}  (${r.percent}%)`);
       });
     }
   }

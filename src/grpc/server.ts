@@ -120,9 +120,22 @@ function rolloutName(rollout: Rollout | undefined): string | undefined {
   return rollout ? `${rollout.metadata.namespace ?? ''}/${rollout.metadata.name ?? ''}` : undefined;
 }
 
+/** grpc-js writes its own diagnostics to stderr; send them through our logger instead. */
+export function routeGrpcLogs(logger: Logger): void {
+  grpc.setLogger({
+    error: (...args: unknown[]) => logger.debug({ component: 'grpc-js' }, args.map(String).join(' ')),
+    info: (...args: unknown[]) => logger.debug({ component: 'grpc-js' }, args.map(String).join(' ')),
+    debug: (...args: unknown[]) => logger.trace({ component: 'grpc-js' }, args.map(String).join(' ')),
+  } as Partial<Console>);
+}
+
 /** Binds and starts; resolves to the bound port. */
 export function listen(server: grpc.Server, address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
+    server.bindAsync(address, credentials, (err, port) => {
+      if (!err) return resolve(port);
+      const inUse = /EADDRINUSE/.test(err.message);
+      reject(new Error(`cannot listen for gRPC on ${address}: ${inUse ? 'address already in use (pick another with --listen)' : err.message}`, { cause: err }));
+    });
   });
 }
