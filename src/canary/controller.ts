@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
-import { invalidAttachLabel, invalidNamespace, invalidOption, relabelFailed } from './errors.js';
+import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabelFailed } from './errors.js';
 import { Informer, type ListPage } from './informer.js';
 import { LeaderElector, validateLeaderElection, type LeaderElectionConfig } from './leader.js';
 import {
@@ -96,9 +96,16 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const LIST_TIMEOUT_MS = 120_000;
 const WRITE_PAUSE_RETRY_MS = 250;
 
-const samePod = (a: PodView, b: PodView): boolean => a.rollout === b.rollout && a.hash === b.hash;
+const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean => {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+};
+const samePod = (a: PodView, b: PodView): boolean =>
+  a.rollout === b.rollout && a.hash === b.hash && a.controller === b.controller && sameLabels(a.labels, b.labels);
 const sameRollout = (a: RolloutView, b: RolloutView): boolean =>
-  a.trafficService === b.trafficService && a.stableRS === b.stableRS;
+  a.trafficService === b.trafficService &&
+  a.stableRS === b.stableRS &&
+  JSON.stringify(a.selector) === JSON.stringify(b.selector);
 const sameService = (a: ServiceView, b: ServiceView): boolean => a.managedBy === b.managedBy && a.hash === b.hash;
 
 function statusOf(error: unknown): number | undefined {
@@ -175,8 +182,13 @@ export async function startCanaryController(options: CanaryControllerOptions): P
   const observedAt = new Map<string, number>();
   /** What we last patched, by pod: skips a repeat while the watch has not caught up yet. */
   const applied = new Map<string, { fromResourceVersion?: string; hash: string }>();
-  /** Pods already reported as attached to a missing Rollout (warned once, then counted quietly). */
-  const reportedMissing = new Map<string, string>();
+  /** The problem last reported per pod: each is warned about once, then only counted. */
+  const reported = new Map<string, string>();
+  const reportOnce = (key: string, problem: string): boolean => {
+    if (reported.get(key) === problem) return false;
+    reported.set(key, problem);
+    return true;
+  };
   let stopping = false;
   let wasSynced = false;
   // `all` is declared below; handlers and the queue only run once the informers have started.
@@ -274,28 +286,38 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       case Decision.RolloutMissing:
         observedAt.delete(key);
         metrics.relabels.inc({ result: RelabelResult.RolloutMissing });
-        if (reportedMissing.get(key) !== pod.rollout) {
-          reportedMissing.set(key, pod.rollout);
+        if (reportOnce(key, `missing ${pod.rollout}`)) {
           log.warn(context, 'attached pod names a Rollout that does not exist; leaving it alone');
           recordEvent(pod, 'Warning', 'RolloutNotFound', `Rollout ${pod.rollout} (from label ${labelKey}) not found in namespace ${namespace}`);
         } else {
           log.debug(context, 'attached pod still names a missing Rollout');
         }
         return;
+      case Decision.WouldBeAdopted:
+        observedAt.delete(key);
+        metrics.relabels.inc({ result: RelabelResult.WouldBeAdopted });
+        if (reportOnce(key, `adopt ${pod.rollout} ${decision.hash}`)) {
+          log.warn(
+            { ...context, hash: decision.hash },
+            'attached pod has no controller and matches the Rollout selector: with the hash label its ReplicaSet would take it over and delete it; leaving it alone',
+          );
+          recordEvent(pod, 'Warning', 'WouldBeAdopted', adoptionWarning(pod.rollout, decision.hash));
+        }
+        return;
       case Decision.NoHash:
         observedAt.delete(key);
-        reportedMissing.delete(key);
+        reported.delete(key);
         metrics.relabels.inc({ result: RelabelResult.NoHash });
         log.debug(context, 'Rollout has no stable pod-template hash yet; nothing to follow');
         return;
       case Decision.InSync:
         observedAt.delete(key);
-        reportedMissing.delete(key);
+        reported.delete(key);
         return;
       case Decision.Patch:
         break;
     }
-    reportedMissing.delete(key);
+    reported.delete(key);
     const last = applied.get(key);
     if (last && last.hash === decision.hash && last.fromResourceVersion === pod.resourceVersion) {
       return; // already patched; the watch event carrying it is on its way
@@ -392,7 +414,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
           trackAttached(pod, false);
           const key = podKey(pod.namespace, pod.name);
           applied.delete(key);
-          reportedMissing.delete(key);
+          reported.delete(key);
           observedAt.delete(key);
         },
       },

@@ -20,3 +20,8 @@ export const watchFailed = (resource: string): string => `the watch on ${resourc
 
 export const leaseFailed = (namespace: string, name: string): string =>
   `could not acquire or renew lease ${namespace}/${name}`;
+
+export const adoptionWarning = (rollout: string, hash: string): string =>
+  `not labelled rollouts-pod-template-hash=${hash}: this pod has no controller and matches the selector of Rollout ${rollout}, ` +
+  `so its ReplicaSet would take it over and delete it. Run the canary from its own Deployment (replicas: 1), ` +
+  `or give the Rollout's selector a label this pod does not carry`;

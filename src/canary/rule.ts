@@ -8,15 +8,29 @@ export const DEFAULT_ATTACH_LABEL = 'rollouts-companion.argoproj.io/attach-to';
 export const LEGACY_ATTACH_LABEL = 'ian.delahorne.com/argo-canary';
 export const MANAGED_BY_ROLLOUTS_ANNOTATION = 'argo-rollouts.argoproj.io/managed-by-rollouts';
 
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
 /** What the controller keeps of an attached pod (everything else is dropped on arrival). */
 export interface PodView {
   namespace: string;
   name: string;
   resourceVersion?: string;
+  labels: Record<string, string>;
   /** The Rollout named by the attach label (same namespace). */
   rollout: string;
   /** The pod's current `rollouts-pod-template-hash` label, if any. */
   hash?: string;
+  /** `kind/name` of the owner reference with `controller: true`, if any. */
+  controller?: string;
 }
 
 /** What the controller keeps of a Rollout. */
@@ -26,6 +40,8 @@ export interface RolloutView {
   /** `activeService` for blueGreen, `stableService` for canary. */
   trafficService?: string;
   stableRS?: string;
+  /** `spec.selector`; absent with a `workloadRef` (the referenced workload's selector applies). */
+  selector?: LabelSelector;
 }
 
 /** What the controller keeps of a Service managed by Argo Rollouts. */
@@ -44,6 +60,7 @@ interface Meta {
   resourceVersion?: string;
   labels?: Record<string, string> | null;
   annotations?: Record<string, string> | null;
+  ownerReferences?: { kind?: string; name?: string; controller?: boolean | null }[] | null;
 }
 
 interface KubeObject {
@@ -67,12 +84,15 @@ export function podView(pod: KubeObject, labelKey: string): PodView | undefined 
   const meta = pod.metadata;
   const rollout = nonEmptyString(meta?.labels?.[labelKey]);
   if (!meta?.name || !rollout) return undefined;
+  const owner = meta.ownerReferences?.find((ref) => ref.controller === true);
   return {
     namespace: meta.namespace ?? '',
     name: meta.name,
     resourceVersion: meta.resourceVersion,
+    labels: { ...meta.labels },
     rollout,
     hash: nonEmptyString(meta.labels?.[POD_TEMPLATE_HASH_LABEL]),
+    ...(owner ? { controller: `${owner.kind ?? ''}/${owner.name ?? ''}` } : {}),
   };
 }
 
@@ -84,15 +104,54 @@ export function trafficServiceName(spec: unknown): string | undefined {
   return nonEmptyString(record(strategy?.canary)?.stableService);
 }
 
+function labelSelector(value: unknown): LabelSelector | undefined {
+  const selector = record(value);
+  if (!selector) return undefined;
+  const matchLabels = record(selector.matchLabels) as Record<string, string> | undefined;
+  const matchExpressions = Array.isArray(selector.matchExpressions)
+    ? (selector.matchExpressions as LabelSelectorRequirement[])
+    : undefined;
+  return { ...(matchLabels ? { matchLabels } : {}), ...(matchExpressions ? { matchExpressions } : {}) };
+}
+
 export function rolloutView(rollout: KubeObject): RolloutView | undefined {
   const meta = rollout.metadata;
   if (!meta?.name) return undefined;
+  const selector = labelSelector(record(rollout.spec)?.selector);
   return {
     namespace: meta.namespace ?? '',
     name: meta.name,
     trafficService: trafficServiceName(rollout.spec),
     stableRS: nonEmptyString(record(rollout.status)?.stableRS),
+    ...(selector ? { selector } : {}),
   };
+}
+
+/** Kubernetes label-selector semantics (an empty selector matches everything). */
+export function selectorMatches(selector: LabelSelector, labels: Record<string, string>): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[key] !== value) return false;
+  }
+  for (const { key, operator, values = [] } of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, key);
+    switch (operator) {
+      case 'In':
+        if (!has || !values.includes(labels[key])) return false;
+        break;
+      case 'NotIn':
+        if (has && values.includes(labels[key])) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -135,6 +194,7 @@ export const Decision = {
   InSync: 'in-sync',
   RolloutMissing: 'rollout-missing',
   NoHash: 'no-hash',
+  WouldBeAdopted: 'would-be-adopted',
 } as const;
 export type DecisionKind = (typeof Decision)[keyof typeof Decision];
 
@@ -142,11 +202,25 @@ export type RelabelDecision =
   | { kind: typeof Decision.Patch; hash: string; source: HashSource }
   | { kind: typeof Decision.InSync; hash: string }
   | { kind: typeof Decision.RolloutMissing }
-  | { kind: typeof Decision.NoHash };
+  | { kind: typeof Decision.NoHash }
+  | { kind: typeof Decision.WouldBeAdopted; hash: string };
+
+/**
+ * Whether the Rollout's ReplicaSet for `hash` would take the pod over once it carries `hash`.
+ * A ReplicaSet selects the Rollout's selector plus the hash and acquires any matching pod that
+ * has no controller, then deletes pods above its replica count (Kubernetes "non-template pod
+ * acquisitions"). Unknown selector (workloadRef): assume it would.
+ */
+export function wouldBeAdopted(pod: PodView, rollout: RolloutView, hash: string): boolean {
+  if (pod.controller !== undefined) return false;
+  if (rollout.selector === undefined) return true;
+  return selectorMatches(rollout.selector, { ...pod.labels, [POD_TEMPLATE_HASH_LABEL]: hash });
+}
 
 /**
  * What to do for one attached pod. `rollout` is the Rollout its attach label names (same
- * namespace), `service` that Rollout's traffic Service, each undefined when absent.
+ * namespace), `service` that Rollout's traffic Service, each undefined when absent. A pod the
+ * Rollout's ReplicaSet would adopt (and then likely delete) is left alone instead.
  */
 export function decide(
   pod: PodView,
@@ -157,6 +231,7 @@ export function decide(
   const desired = desiredHash(rollout, service);
   if (!desired) return { kind: Decision.NoHash };
   if (pod.hash === desired.hash) return { kind: Decision.InSync, hash: desired.hash };
+  if (wouldBeAdopted(pod, rollout, desired.hash)) return { kind: Decision.WouldBeAdopted, hash: desired.hash };
   return { kind: Decision.Patch, hash: desired.hash, source: desired.source };
 }
 

@@ -12,6 +12,8 @@ export const RelabelResult = {
   RolloutMissing: 'rollout_missing',
   /** Neither the Service selector nor `status.stableRS` names a hash yet. */
   NoHash: 'no_hash',
+  /** The pod has no controller and, with the hash, the Rollout's ReplicaSet would adopt (and likely delete) it. */
+  WouldBeAdopted: 'would_be_adopted',
   /** The pod disappeared before the patch landed. */
   PodGone: 'pod_gone',
 } as const;

@@ -5,6 +5,7 @@ import {
   HASH_LABEL,
   NS,
   attachedPod,
+  barePod,
   blueGreenRollout,
   canaryRollout,
   eventually,
@@ -191,6 +192,30 @@ describe('long-lived canaries (through the real client against the in-process AP
       await pause(200);
       expect(podHash(h.api, 'orphan')).to.equal('keep');
       expect(await metricValue(metrics, 'rollouts_companion_attached_pods', { namespace: NS, rollout: 'no-such-rollout' })).to.equal(1);
+    });
+
+    it('Given a bare pod the Rollout’s ReplicaSet would adopt, Then it is left alone and counted; a bare pod outside the Rollout selector is followed', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(barePod('adoptable', { app: 'bluegreen-demo', [ATTACH]: 'bluegreen-demo' }));
+      h.api.create(canaryRollout('strict', 'sss'));
+      mutate(h.api, 'argoproj.io/v1alpha1', 'Rollout', 'strict', (ro) => {
+        (ro.spec as { selector: unknown }).selector = { matchLabels: { app: 'strict', track: 'main' } };
+      });
+      h.api.create(managedService('strict-stable', 'strict', 'sss'));
+      h.api.create(barePod('outside-selector', { app: 'strict', [ATTACH]: 'strict' }));
+      const { metrics } = await h.start();
+      await eventually('the bare pod outside the selector to be relabeled', () => podHash(h.api, 'outside-selector') === 'sss');
+      await eventually('the adoptable pod to be counted', async () =>
+        (await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'would_be_adopted' })) >= 1,
+      );
+      expect(podHash(h.api, 'adoptable')).to.equal(undefined);
+      type Event = { reason: string; message: string; involvedObject: { name: string } };
+      const warnings = await eventually('a warning event', () => {
+        const found = (h.api.list('v1', 'Event', NS) as unknown as Event[]).filter((e) => e.reason === 'WouldBeAdopted');
+        return found.length > 0 && found;
+      });
+      expect(warnings.map((e) => e.involvedObject.name)).to.deep.equal(['adoptable']);
+      expect(warnings[0].message).to.contain('Run the canary from its own Deployment');
     });
 
     it('Given a namespace filter, Then pods in other namespaces are not followed', async () => {

@@ -50,13 +50,21 @@ export function managedService(name: string, rollout: string, hash?: string, nam
   };
 }
 
-export function pod(name: string, labels: Record<string, string>, namespace = NS): KubeObject {
+/** A pod without a controller (the Rollout's ReplicaSet could adopt it). */
+export function barePod(name: string, labels: Record<string, string>, namespace = NS): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace, labels },
     spec: { containers: [{ name: 'app', image: 'argoproj/rollouts-demo:blue', env: [{ name: 'GOGC', value: '50' }] }] },
   };
+}
+
+/** A pod run by its own ReplicaSet, as a long-lived canary should be (no adoption by the Rollout's). */
+export function pod(name: string, labels: Record<string, string>, namespace = NS): KubeObject {
+  const bare = barePod(name, labels, namespace);
+  const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-rs`, uid: `uid-${name}-rs`, controller: true };
+  return { ...bare, metadata: { ...bare.metadata, ownerReferences: [owner] } };
 }
 
 export function attachedPod(name: string, rollout: string, extra: Record<string, string> = {}, namespace = NS): KubeObject {

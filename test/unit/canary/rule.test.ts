@@ -8,6 +8,7 @@ import {
   podView,
   relabelPatch,
   rolloutView,
+  selectorMatches,
   serviceView,
   trafficServiceName,
   type PodView,
@@ -19,9 +20,19 @@ const pod = (labels: Record<string, string>, name = 'long-lived-canary') => ({
   metadata: { name, namespace: 'demo', resourceVersion: '7', labels },
 });
 
+const controlled = (labels: Record<string, string>) => ({
+  metadata: {
+    ...pod(labels).metadata,
+    ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'long-lived-canary-5d9f', uid: 'u', controller: true }],
+  },
+});
+
 const blueGreen = (status: Record<string, unknown> = {}) => ({
   metadata: { name: 'bluegreen-demo', namespace: 'demo' },
-  spec: { strategy: { blueGreen: { activeService: 'bluegreen-demo', previewService: 'bluegreen-demo-preview' } } },
+  spec: {
+    selector: { matchLabels: { app: 'bluegreen-demo' } },
+    strategy: { blueGreen: { activeService: 'bluegreen-demo', previewService: 'bluegreen-demo-preview' } },
+  },
   status,
 });
 
@@ -37,13 +48,23 @@ const service = (name: string, selector: Record<string, string>, managedBy = 'bl
 });
 
 const attached = (hash?: string): PodView =>
-  podView(pod({ [DEFAULT_ATTACH_LABEL]: 'bluegreen-demo', ...(hash ? { 'rollouts-pod-template-hash': hash } : {}) }), DEFAULT_ATTACH_LABEL)!;
+  podView(
+    controlled({ app: 'bluegreen-demo', [DEFAULT_ATTACH_LABEL]: 'bluegreen-demo', ...(hash ? { 'rollouts-pod-template-hash': hash } : {}) }),
+    DEFAULT_ATTACH_LABEL,
+  )!;
 
 describe('canary rule', () => {
   describe('which pods are attached', () => {
     it('Given a pod with the attach label, Then it is attached to the Rollout the label names', () => {
       const view = podView(pod({ [DEFAULT_ATTACH_LABEL]: 'bluegreen-demo', app: 'x' }), DEFAULT_ATTACH_LABEL);
-      expect(view).to.deep.equal({ namespace: 'demo', name: 'long-lived-canary', resourceVersion: '7', rollout: 'bluegreen-demo', hash: undefined });
+      expect(view).to.deep.equal({
+        namespace: 'demo',
+        name: 'long-lived-canary',
+        resourceVersion: '7',
+        labels: { [DEFAULT_ATTACH_LABEL]: 'bluegreen-demo', app: 'x' },
+        rollout: 'bluegreen-demo',
+        hash: undefined,
+      });
     });
 
     it('Given a pod without the label or with an empty value, Then it is not attached', () => {
@@ -130,6 +151,44 @@ describe('canary rule', () => {
 
     it('Given the Rollout does not exist, Then the pod is left alone', () => {
       expect(decide(attached('x'), undefined, undefined)).to.deep.equal({ kind: Decision.RolloutMissing });
+    });
+  });
+
+  describe('adoption by the Rollout’s ReplicaSet', () => {
+    const bare = (labels: Record<string, string>) => podView(pod({ [DEFAULT_ATTACH_LABEL]: 'bluegreen-demo', ...labels }), DEFAULT_ATTACH_LABEL)!;
+
+    it('Given a pod with a controller, Then it is relabeled and records that controller', () => {
+      const view = attached();
+      expect(view.controller).to.equal('ReplicaSet/long-lived-canary-5d9f');
+      expect(decide(view, rolloutView(blueGreen({ stableRS: 'abc' })), undefined)).to.include({ kind: Decision.Patch });
+    });
+
+    it('Given a bare pod matching the Rollout selector, Then it is left alone: its ReplicaSet would take it over', () => {
+      const decision = decide(bare({ app: 'bluegreen-demo' }), rolloutView(blueGreen({ stableRS: 'abc' })), undefined);
+      expect(decision).to.deep.equal({ kind: Decision.WouldBeAdopted, hash: 'abc' });
+    });
+
+    it('Given a bare pod the Rollout selector does not match, Then it is relabeled', () => {
+      const rollout = rolloutView(blueGreen({ stableRS: 'abc' }))!;
+      const strict = { ...rollout, selector: { matchLabels: { app: 'bluegreen-demo', track: 'main' } } };
+      expect(decide(bare({ app: 'bluegreen-demo' }), strict, undefined)).to.include({ kind: Decision.Patch, hash: 'abc' });
+    });
+
+    it('Given a bare pod and a Rollout without spec.selector (workloadRef), Then it is left alone', () => {
+      const rollout = { ...rolloutView(blueGreen({ stableRS: 'abc' }))!, selector: undefined };
+      expect(decide(bare({ app: 'bluegreen-demo' }), rollout, undefined)).to.include({ kind: Decision.WouldBeAdopted });
+    });
+
+    it('matches label selectors as Kubernetes does', () => {
+      const labels = { app: 'a', tier: 'web' };
+      expect(selectorMatches({}, labels)).to.equal(true);
+      expect(selectorMatches({ matchLabels: { app: 'a' } }, labels)).to.equal(true);
+      expect(selectorMatches({ matchLabels: { app: 'b' } }, labels)).to.equal(false);
+      expect(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }] }, labels)).to.equal(true);
+      expect(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] }, labels)).to.equal(false);
+      expect(selectorMatches({ matchExpressions: [{ key: 'track', operator: 'NotIn', values: ['x'] }] }, labels)).to.equal(true);
+      expect(selectorMatches({ matchExpressions: [{ key: 'track', operator: 'Exists' }] }, labels)).to.equal(false);
+      expect(selectorMatches({ matchExpressions: [{ key: 'track', operator: 'DoesNotExist' }] }, labels)).to.equal(true);
     });
   });
 
