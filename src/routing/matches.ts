@@ -6,7 +6,7 @@ import type { HeaderMatch, PathMatch, RequestMatch } from './rules.js';
 // Argo Rollouts' match vocabulary (StringMatch: exact | prefix | regex) turned into Gateway API
 // matches, and the combination of a route rule's matches with a header or mirror condition.
 
-export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 type MatchType = 'Exact' | 'RegularExpression';
 
