@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { Verified } from '../../../src/routing/api.js';
+import { TrafficRouter } from '../../../src/routing/router.js';
+import { rollout, seedConfig, seedStore, STABLE, CANARY } from './fixtures.js';
+
+// VerifyWeight: Verified only when the split is in place and every parent Gateway accepted
+// the route's current generation; otherwise NotVerified with a reason (and no error).
+
+describe('routing: verifyWeight', () => {
+  const setup = async () => {
+    const store = seedStore();
+    const router = new TrafficRouter({ store });
+    const ro = rollout(seedConfig());
+    expect((await router.setWeight(ro, 20, [])).error).to.equal('');
+    return { store, router, ro };
+  };
+  const notVerified = (reason: string) => ({ verified: Verified.NotVerified, error: '', reason });
+
+  it('is Verified when weights match and every parent accepted the current generation', async () => {
+    const { store, router, ro } = await setup();
+    store.accept('HTTPRoute', 'canary-route');
+    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal({ verified: Verified.Verified, error: '' });
+  });
+
+  it('names the rule whose weights differ', async () => {
+    const { store, router, ro } = await setup();
+    store.accept('HTTPRoute', 'canary-route');
+    expect(await router.verifyWeight(ro, 30, [])).to.deep.equal(
+      notVerified(`HTTPRoute default/canary-route: rules[0] gives the stable Service "${STABLE}" weight 80, want 70`),
+    );
+    expect(await router.verifyWeight(ro, 20, [{ serviceName: 'exp', weight: 5 }])).to.deep.equal(
+      notVerified(`HTTPRoute default/canary-route: rules[0] gives the stable Service "${STABLE}" weight 80, want 75`),
+    );
+  });
+
+  it('waits for the Gateway to observe the current generation', async () => {
+    const { store, router, ro } = await setup();
+    const generation = store.route('HTTPRoute', 'canary-route').metadata.generation!;
+    store.setStatus('HTTPRoute', 'canary-route', [
+      { parentRef: { name: 'eg' }, conditions: [{ type: 'Accepted', status: 'True', observedGeneration: generation - 1 }] },
+    ]);
+    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal(
+      notVerified(`HTTPRoute default/canary-route: parent default/eg accepted generation ${generation - 1}, route is at generation ${generation}`),
+    );
+  });
+
+  it('reports a parent that did not accept the route, and a route with no parent status', async () => {
+    const { store, router, ro } = await setup();
+    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal(notVerified('HTTPRoute default/canary-route: no parent Gateway has reported status yet'));
+    const generation = store.route('HTTPRoute', 'canary-route').metadata.generation!;
+    store.setStatus('HTTPRoute', 'canary-route', [
+      { parentRef: { name: 'eg' }, conditions: [{ type: 'Accepted', status: 'True', observedGeneration: generation }] },
+      {
+        parentRef: { name: 'internal', namespace: 'gw', sectionName: 'https' },
+        conditions: [{ type: 'Accepted', status: 'False', reason: 'NotAllowedByListeners', message: 'hostname mismatch', observedGeneration: generation }],
+      },
+    ]);
+    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal(
+      notVerified('HTTPRoute default/canary-route: parent gw/internal#https has Accepted=False (NotAllowedByListeners: hostname mismatch)'),
+    );
+  });
+
+  it('returns an error for a missing route or one that cannot be split', async () => {
+    const store = seedStore();
+    const router = new TrafficRouter({ store });
+    expect(await router.verifyWeight(rollout({ httpRoute: 'nope' }), 0, [])).to.deep.equal({
+      verified: Verified.NotVerified,
+      error: 'HTTPRoute default/nope not found',
+    });
+    expect((await router.verifyWeight(rollout({ httpRoute: 'always-new-version' }), 0, [])).error).to.equal(
+      `HTTPRoute default/always-new-version: no rule references both the stable Service "${STABLE}" and the canary Service "${CANARY}" in spec.rules[].backendRefs; missing: stable Service "${STABLE}"`,
+    );
+  });
+});
