@@ -1,5 +1,5 @@
 // Long-lived canary relabel benchmark, against the in-process API server through the real client.
-//   node --import tsx bench/canary-relabel.ts [--rollouts 200] [--pods-per-rollout 5] [--unattached 10000] [--concurrency 16]
+//   node --import tsx bench/canary-relabel.ts [--rollouts 200] [--pods-per-rollout 5] [--unattached 10000] [--concurrency 16] [--events]
 //
 // 1. N canary Rollouts × M attached pods; every stable Service's selector hash changes at once;
 //    prints the delay from each Service change to each of its pods' label patch being answered
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     unattached: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '16' },
     phase: { type: 'string', default: 'all' },
+    events: { type: 'boolean', default: false },
   },
 });
 const ROLLOUTS = Number(args.rollouts);
@@ -62,7 +63,7 @@ async function startController(api: ApiServer): Promise<CanaryController> {
     metrics: createMetrics({ defaultMetrics: false }),
     concurrency: CONCURRENCY,
     resyncMs: 10 * 60_000,
-    recordEvents: false,
+    recordEvents: args.events,
   });
   await eventually('caches to sync', () => controller.ready(), 120_000);
   return controller;
@@ -119,7 +120,9 @@ async function relabelDelays(): Promise<void> {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
   const sorted = [...delays].sort((a, b) => a - b);
-  console.log(`relabel: ${ROLLOUTS} rollouts x ${PODS} pods, all stable Service selectors changed at once (concurrency ${CONCURRENCY})`);
+  console.log(
+    `relabel: ${ROLLOUTS} rollouts x ${PODS} pods, all stable Service selectors changed at once (concurrency ${CONCURRENCY}, events ${args.events ? 'on' : 'off'})`,
+  );
   console.log(
     `  patches: ${delays.length}, all done in ${total.toFixed(0)} ms (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, API server and client share one thread)`,
   );
