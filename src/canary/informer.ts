@@ -98,10 +98,6 @@ export class Informer<T> {
     return this.cache.get(key);
   }
 
-  values(): IterableIterator<T> {
-    return this.cache.values();
-  }
-
   get size(): number {
     return this.cache.size;
   }
@@ -157,7 +153,14 @@ export class Informer<T> {
 
   private async relist(): Promise<void> {
     const pageSize = this.options.pageSize ?? 500;
-    let items: unknown[] = [];
+    // Pages are projected as they arrive, so whole objects never pile up (Services, say).
+    let fresh = new Map<string, T>();
+    const take = (items: unknown[] | undefined): void => {
+      for (const item of items ?? []) {
+        const view = this.options.project(item);
+        if (view !== undefined) fresh.set(objectKey(item), view);
+      }
+    };
     let resourceVersion = '';
     let next: string | undefined;
     try {
@@ -167,28 +170,22 @@ export class Informer<T> {
           limit: pageSize,
           continue: next,
         });
-        items = items.concat(page.items ?? []);
+        take(page.items);
         resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-        next = page.metadata?._continue ?? page.metadata?.continue ?? undefined;
+        next = page.metadata?._continue || page.metadata?.continue || undefined;
       } while (next && !this.stopped);
     } catch (error) {
       if (statusCode(error) !== GONE || next === undefined) throw error;
       // The continue token expired mid-way: take everything in one consistent read instead.
       const page = await this.options.list({ labelSelector: this.options.labelSelector });
-      items = page.items ?? [];
+      fresh = new Map();
+      take(page.items);
       resourceVersion = page.metadata?.resourceVersion ?? '';
     }
     if (this.stopped) return;
-    const seen = new Set<string>();
-    for (const item of items) {
-      const view = this.options.project(item);
-      if (view === undefined) continue;
-      const key = objectKey(item);
-      seen.add(key);
-      this.upsert(key, view);
-    }
+    for (const [key, view] of fresh) this.upsert(key, view);
     for (const [key, view] of [...this.cache]) {
-      if (seen.has(key)) continue;
+      if (fresh.has(key)) continue;
       this.cache.delete(key);
       this.options.handlers.delete(view);
     }

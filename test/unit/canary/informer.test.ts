@@ -173,6 +173,21 @@ describe('canary informer', () => {
     await t.informer.stop();
   });
 
+  it('Given a paged list whose continue token expires, Then it lists everything again in one read', async () => {
+    const t = setup([
+      () => ({ items: [obj('a', '1', '5')], metadata: { resourceVersion: '10', _continue: 'page-2' } }),
+      () => {
+        throw Object.assign(new Error('Gone'), { code: 410 });
+      },
+      () => ({ items: [obj('a', '1', '5'), obj('b', '1', '7')], metadata: { resourceVersion: '12' } }),
+    ]);
+    t.informer.start();
+    await until(() => t.watch.streams.length === 1, 'the watch');
+    expect(t.events).to.deep.equal(['add a=1', 'add b=1']);
+    expect(t.watch.streams[0].query).to.include({ resourceVersion: '12' });
+    await t.informer.stop();
+  });
+
   it('Given stop, Then the open watch is aborted and no new one starts', async () => {
     const t = setup([() => ({ items: [], metadata: { resourceVersion: '10' } })]);
     t.informer.start();
