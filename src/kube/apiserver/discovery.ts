@@ -61,6 +61,35 @@ export function resourceList(groupName: string, version: string): unknown {
 }
 
 /**
+ * The OpenAPI v2 document: no paths, no definitions. Older kubectl (checked with Debian bookworm's
+ * 1.20) validates `create`/`apply` against /openapi/v2 and fails without it; finding no schema for
+ * a kind, it skips client-side validation and builds patches from its compiled-in types (built-ins)
+ * or as merge patches (custom resources), as it does for CRDs without a schema. Served as JSON, or
+ * as protobuf (`openApiV2Protobuf` in protobuf.ts) when asked for — what kubectl 1.20 asks for.
+ */
+export function openApiV2Document(): OpenApiV2Document {
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: versionInfo()['gitVersion']! }, paths: {}, definitions: {} };
+}
+
+export interface OpenApiV2Document {
+  swagger: string;
+  info: { title: string; version: string };
+  paths: Record<string, never>;
+  definitions: Record<string, never>;
+}
+
+/**
+ * The protobuf media type of /openapi/v2 as current servers answer it. Clients ask for it as
+ * `...spec.v2@v1.0+protobuf` (kubectl 1.20) or `...spec.v2.v1.0+protobuf`; `@` is not valid in a
+ * Content-Type, which client-go parses (it then fails with "mime: unexpected content").
+ */
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+export function acceptsOpenApiV2Protobuf(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((t) => /^application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf$/.test(t.split(';')[0]!.trim().toLowerCase()));
+}
+
+/**
  * A skeletal OpenAPI v3 (one document per group/version, no schemas). kubectl 1.2x refuses to
  * create or apply without OpenAPI; declaring `fieldValidation` on each PATCH makes it leave
  * validation to the server (which this one does not do) instead of validating client-side.

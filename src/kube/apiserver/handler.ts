@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import * as discovery from './discovery.js';
 import type { Faults, RequestInfo, Verb } from './faults.js';
 import { PATCH_TYPES, applyPatch, type PatchType } from './patch.js';
-import { decodeProtobuf } from './protobuf.js';
+import { decodeProtobuf, openApiV2Protobuf } from './protobuf.js';
 import { apiVersionOf, findByPath, splitApiVersion } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { StatusError, badRequest, conflict, failure, notFound, type KubeStatus } from './status.js';
@@ -165,6 +165,15 @@ function nonResourceDocument(ctx: HandlerContext, segments: string[]): unknown {
   }
 }
 
+/** JSON, or protobuf when the client asks for it (older kubectl, e.g. 1.20, reads only that). */
+function sendOpenApiV2(req: IncomingMessage, res: ServerResponse): void {
+  const doc = discovery.openApiV2Document();
+  if (!discovery.acceptsOpenApiV2Protobuf(req.headers.accept)) return sendJson(res, 200, doc);
+  const bytes = openApiV2Protobuf(doc);
+  res.writeHead(200, { 'Content-Type': discovery.OPENAPI_V2_PROTOBUF, 'Content-Length': bytes.length });
+  res.end(bytes);
+}
+
 /** `/api/v1/...` or `/apis/<g>/<v>/...`, then `[namespaces/<ns>/]<plural>[/<name>[/<subresource>]]`. */
 function parseResourcePath(segments: string[]): ResourcePath {
   const [root, ...rest] = segments;
@@ -197,6 +206,7 @@ function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, u
     res.end('ok');
     return;
   }
+  if (segments.join('/') === 'openapi/v2') return sendOpenApiV2(req, res);
   const doc = nonResourceDocument(ctx, segments);
   if (doc !== null) return sendJson(res, 200, doc);
 

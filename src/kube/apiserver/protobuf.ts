@@ -1,9 +1,12 @@
+import type { OpenApiV2Document } from './discovery.js';
 import { badRequest } from './status.js';
 
 /**
  * Just enough of the Kubernetes protobuf encoding to read what kubectl's imperative
  * `create namespace` / `create configmap` send (kubectl sends built-in types as protobuf).
  * Other kinds, and fields not listed here, are not understood: the caller answers 415.
+ * Also writes the OpenAPI v2 document as gnostic's `openapi.v2.Document`, which is what
+ * older kubectl (1.20) reads (it cannot read the JSON form).
  */
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 
@@ -118,4 +121,34 @@ export function decodeProtobuf(body: Buffer): Record<string, unknown> | undefine
   const raw = unknown.get(2)?.at(-1);
   if (!decode || !(raw instanceof Buffer)) return undefined;
   return { apiVersion, kind, ...decode(fields(raw)) };
+}
+
+function writeVarint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+/** A length-delimited field: a string or an embedded message (all the document below needs). */
+function lengthDelimited(field: number, value: Buffer | string): Buffer {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  return Buffer.concat([writeVarint((field << 3) | 2), writeVarint(bytes.length), bytes]);
+}
+
+/**
+ * gnostic `openapi.v2.Document` (OpenAPIv2.proto): swagger = 1, info = 2 (title = 1,
+ * version = 2), paths = 8, definitions = 9; empty `paths`/`definitions` are still written, as
+ * the document has them.
+ */
+export function openApiV2Protobuf(doc: OpenApiV2Document): Buffer {
+  return Buffer.concat([
+    lengthDelimited(1, doc.swagger),
+    lengthDelimited(2, Buffer.concat([lengthDelimited(1, doc.info.title), lengthDelimited(2, doc.info.version)])),
+    lengthDelimited(8, Buffer.alloc(0)),
+    lengthDelimited(9, Buffer.alloc(0)),
+  ]);
 }

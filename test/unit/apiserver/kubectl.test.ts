@@ -93,4 +93,16 @@ describe('in-process API server: kubectl', () => {
     await kubectl('create', 'configmap', 'flags', '-n', 'team-a', '--from-literal=canary=on');
     expect(server.get('v1', 'ConfigMap', 'team-a', 'flags')?.['data']).to.deep.equal({ canary: 'on' });
   });
+
+  it('shows custom resources as YAML and in tables, labels and patches pods', async () => {
+    server.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'demo', labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } });
+    server.create({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'web', namespace: 'demo' }, spec: { replicas: 2 } });
+    await kubectl('apply', '-f', join(dir, 'manifest.yaml'));
+    const yaml = await kubectl('get', 'httproutes', '-n', 'demo', '-o', 'yaml');
+    expect(yaml).to.contain('kind: HTTPRoute').and.to.contain('name: canary-route').and.to.contain('weight: 100');
+    expect(await kubectl('get', 'rollouts', '-n', 'demo')).to.match(/^NAME\s+AGE\nweb\s/);
+    await kubectl('label', 'pod', 'web-1', '-n', 'demo', 'track=canary');
+    await kubectl('patch', 'pod', 'web-1', '-n', 'demo', '-p', '{"metadata":{"labels":{"app":null,"tier":"front"}}}');
+    expect(server.get('v1', 'Pod', 'demo', 'web-1')?.metadata.labels).to.deep.equal({ track: 'canary', tier: 'front' });
+  });
 });

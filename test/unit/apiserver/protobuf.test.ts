@@ -33,7 +33,7 @@ const configMap = envelope(
   ]),
 );
 
-describe('protobuf bodies (kubectl create namespace|configmap)', () => {
+describe('protobuf: kubectl create namespace|configmap bodies, /openapi/v2', () => {
   it('decodes a ConfigMap', () => {
     expect(decodeProtobuf(configMap)).to.deep.equal({
       apiVersion: 'v1',
@@ -61,6 +61,25 @@ describe('protobuf bodies (kubectl create namespace|configmap)', () => {
       expect(res.status).to.equal(201);
       expect(res.headers.get('content-type')).to.equal('application/json');
       expect((await h.core.readNamespacedConfigMap({ name: 'settings', namespace: 'default' })).data).to.deep.equal({ mode: 'blue' });
+    } finally {
+      await h.server.close();
+    }
+  });
+
+  it('serves /openapi/v2 as a protobuf openapi.v2.Document when asked (kubectl 1.20), JSON otherwise', async () => {
+    const h = await startHarness();
+    try {
+      const openApiV2 = (accept: string) => fetch(`${h.server.url}/openapi/v2`, { headers: { Accept: accept } });
+      const pb = await openApiV2('application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+      expect(pb.status).to.equal(200);
+      expect(pb.headers.get('content-type')).to.equal('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+      // swagger = 1, info = 2 (title = 1, version = 2), paths = 8, definitions = 9
+      expect(Buffer.from(await pb.arrayBuffer())).to.deep.equal(
+        Buffer.concat([ld(1, '2.0'), ld(2, Buffer.concat([ld(1, 'Kubernetes'), ld(2, 'v1.32.0-rollouts-companion')])), ld(8, ''), ld(9, '')]),
+      );
+      const json = await openApiV2('application/json');
+      expect(json.headers.get('content-type')).to.equal('application/json');
+      expect(await json.json()).to.deep.equal({ swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0-rollouts-companion' }, paths: {}, definitions: {} });
     } finally {
       await h.server.close();
     }
