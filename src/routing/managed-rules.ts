@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { sameRoute } from './defaults.js';
 import { managedRuleNames, readManagedRules, writeManagedRules } from './annotations.js';
 import * as msg from './errors.js';
 import { InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
@@ -61,7 +62,7 @@ export function replaceManagedRules(current: RouteObject, ref: RouteRef, managed
   next.spec.rules = [...kept.slice(0, at), ...rules, ...kept.slice(at)];
   const { [managedRoute]: _old, ...rest } = recorded;
   writeManagedRules(next, rules.length ? { ...rest, [managedRoute]: names } : rest);
-  return isDeepStrictEqual(next, current) ? null : next;
+  return sameRoute(next, current) ? null : next;
 }
 
 function named(managedRoute: string, rules: Rule[]): Rule[] {

@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { sameRoute } from './defaults.js';
 import {
   managedRuleNames,
   readExperimentBackends,
@@ -97,5 +97,5 @@ export function applyWeights(current: RouteObject, ref: RouteRef, opts: WeightOp
   );
   writeExperimentBackends(next, [...new Set([...owned.filter((s) => listed.has(s)), ...added])]);
   if (opts.inProgressLabel) setLabel(next, opts.inProgressLabel.key, want.canary > 0 ? opts.inProgressLabel.value : undefined);
-  return isDeepStrictEqual(next, current) ? null : next;
+  return sameRoute(next, current) ? null : next;
 }

@@ -24,6 +24,33 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+type Obj = Record<string, unknown>;
+const objects = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+/** What the Gateway API CRDs' structural defaults do to a route on write. */
+function applyCrdDefaults(route: RouteObject): void {
+  const http = route.kind === 'HTTPRoute';
+  const ref = (b: Obj): void => {
+    b.group ??= '';
+    b.kind ??= 'Service';
+  };
+  for (const rule of objects(route.spec.rules)) {
+    for (const b of objects(rule.backendRefs)) {
+      ref(b);
+      b.weight ??= 1;
+    }
+    if (http && !objects(rule.matches).length) rule.matches = [{}];
+    for (const m of objects(rule.matches)) {
+      if (http) m.path = { type: 'PathPrefix', value: '/', ...(m.path as Obj | undefined) };
+      for (const h of objects(m.headers)) h.type ??= 'Exact';
+    }
+    for (const f of objects(rule.filters)) {
+      const mirror = f.requestMirror as Obj | undefined;
+      if (mirror?.backendRef) ref(mirror.backendRef as Obj);
+    }
+  }
+}
+
 export class FakeRouteStore implements RouteStore {
   private readonly routes = new Map<string, RouteObject>();
   private readonly services = new Set<string>();
@@ -34,7 +61,12 @@ export class FakeRouteStore implements RouteStore {
   /** How many times an update hit a 409 and re-ran its mutation. */
   conflicts = 0;
 
-  constructor(routes: RouteObject[] = [], services: string[] = []) {
+  /** With crdDefaults, every write stores the route as the API server would: Gateway API defaults filled in. */
+  constructor(
+    routes: RouteObject[] = [],
+    services: string[] = [],
+    private readonly options: { crdDefaults?: boolean } = {},
+  ) {
     for (const r of routes) this.put(r);
     for (const s of services) this.services.add(s);
   }
@@ -43,6 +75,7 @@ export class FakeRouteStore implements RouteStore {
   put(route: RouteObject): void {
     const r = structuredClone(route);
     r.metadata.namespace ??= 'default';
+    if (this.options.crdDefaults) applyCrdDefaults(r);
     const k = key(r.kind, r.metadata.namespace, r.metadata.name);
     const before = this.routes.get(k);
     r.metadata.resourceVersion = String(++this.version);
@@ -116,6 +149,7 @@ export class FakeRouteStore implements RouteStore {
         continue;
       }
       const written = structuredClone(next);
+      if (this.options.crdDefaults) applyCrdDefaults(written);
       written.status = stored.status;
       written.metadata.resourceVersion = String(++this.version);
       written.metadata.generation = (stored.metadata.generation ?? 0) + (isDeepStrictEqual(stored.spec, written.spec) ? 0 : 1);

@@ -50,5 +50,5 @@ export function rollout(plugin: unknown, managedRoutes: string[] = ['canary-head
   };
 }
 
-export const seedStore = (routes: RouteObject[] = seedRoutes()): FakeRouteStore =>
-  new FakeRouteStore(routes, [`default/${STABLE}`, `default/${CANARY}`]);
+export const seedStore = (routes: RouteObject[] = seedRoutes(), options: { crdDefaults?: boolean } = {}): FakeRouteStore =>
+  new FakeRouteStore(routes, [`default/${STABLE}`, `default/${CANARY}`], options);
