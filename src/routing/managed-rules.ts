@@ -46,7 +46,6 @@ function baseOf(rule: Rule): Rule {
 export function replaceManagedRules(current: RouteObject, ref: RouteRef, managedRoute: string, rules: Rule[]): RouteObject | null {
   const recorded = readManagedRules(current, ref);
   const mine = new Set(recorded[managedRoute] ?? []);
-  const others = managedRuleNames(Object.fromEntries(Object.entries(recorded).filter(([k]) => k !== managedRoute)));
   const existing = rulesOf(current);
   const names = rules.map((r) => r.name!);
   existing.forEach((r, i) => {
@@ -54,14 +53,16 @@ export function replaceManagedRules(current: RouteObject, ref: RouteRef, managed
       throw new Error(msg.ruleNameTaken(ref, i, r.name, managedRoute));
     }
   });
-  const isMine = (r: Rule): boolean => r.name !== undefined && mine.has(r.name) && !others.has(r.name);
+  const isMine = (r: Rule): boolean => r.name !== undefined && mine.has(r.name);
   const first = existing.findIndex(isMine);
   const kept = existing.filter((r) => !isMine(r));
   const at = first === -1 ? kept.length : first;
   const next = structuredClone(current);
   next.spec.rules = [...kept.slice(0, at), ...rules, ...kept.slice(at)];
-  const { [managedRoute]: _old, ...rest } = recorded;
-  writeManagedRules(next, rules.length ? { ...rest, [managedRoute]: names } : rest);
+  // Assigning an existing key keeps its place: the annotation text stays the same.
+  const updated = { ...recorded, [managedRoute]: names };
+  if (!rules.length) delete updated[managedRoute];
+  writeManagedRules(next, updated);
   return sameRoute(next, current) ? null : next;
 }
 

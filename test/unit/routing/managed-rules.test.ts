@@ -68,7 +68,12 @@ describe('routing: setHeaderRoute', () => {
     expect(names).to.deep.equal([undefined, 'canary-header', 'canary-mirror']);
     const writes = store.writes.length;
     await router.setHeaderRoute(ro, header('X-Canary', { exact: 'please' }));
+    await router.setMirrorRoute(ro, { name: 'canary-mirror', match: [{ path: { prefix: '/api' } }] });
     expect(store.writes.length).to.equal(writes);
+    expect(JSON.parse(store.route('HTTPRoute', 'canary-route').metadata.annotations![MANAGED_RULES]!)).to.deep.equal({
+      'canary-header': ['canary-header'],
+      'canary-mirror': ['canary-mirror'],
+    });
   });
 
   it('adds rules on GRPCRoutes keeping the gRPC method match; skips routes without useHeaderRoutes', async () => {
