@@ -17,7 +17,9 @@ export function goTimeToRfc3339(b: Uint8Array): string {
   const nanos = view.getInt32(9, false);
   if (nanos < 0 || nanos >= 1e9) throw gobErrors.badTime(`nanoseconds ${nanos}`);
   const offsetMin = view.getInt16(13, false);
-  const offsetSec = offsetMin === -1 ? 0 : offsetMin * 60 + (version === 2 ? b[15]! : 0);
+  // Version 2's extra byte is an int8 (the sign of the offset); Go 1.19's UnmarshalBinary
+  // reads it unsigned, which shifts negative offsets with seconds: this reads what was meant.
+  const offsetSec = offsetMin === -1 ? 0 : offsetMin * 60 + (version === 2 ? view.getInt8(15) : 0);
   const local = sec + BigInt(offsetSec);
   const days = Number(local / 86400n) - (local % 86400n < 0n ? 1 : 0);
   const secOfDay = Number(local - BigInt(days) * 86400n);
