@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GobDecoder, GobInterface } from '../../../src/plugin/gob/index.js';
 import { decodeTrafficRouterArgs } from '../../../src/plugin/go-to-kube.js';
-import { fixture } from './gob-fixtures.js';
+import { fixture } from '../../fixtures/gob/fixtures.js';
 
 // A real conversation: the go-plugin host driving its Go stub plugin through wiretap
 // (TZ=Asia/Kolkata, scenario test/fixtures/gob/gen/wiretap-scenario.json). The capture is

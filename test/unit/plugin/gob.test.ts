@@ -17,7 +17,7 @@ import {
   type GobTypeDescriptor,
 } from '../../../src/plugin/gob/index.js';
 import { Reader, Writer } from '../../../src/plugin/gob/wire.js';
-import { fixture, fixtureJson } from './gob-fixtures.js';
+import { fixture, fixtureJson } from '../../fixtures/gob/fixtures.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
