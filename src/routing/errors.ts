@@ -119,6 +119,28 @@ export const pinnedMissing = (ref: RouteRef, role: 'stable' | 'canary'): string 
 export const refusingWeight = (weight: number, violations: readonly string[]): string =>
   `refusing to set canary weight ${weight}: ${violations.join('; ')}`;
 
+// --- verification (reasons for NotVerified) ---------------------------------------------------
+
+export const verifyNoBackend = (ref: RouteRef, ruleIndex: number, role: string, service: string): string =>
+  `${routeLabel(ref)}: rules[${ruleIndex}] has no backendRef to the ${role} Service "${service}"`;
+
+export const verifyWrongWeight = (ref: RouteRef, ruleIndex: number, role: string, service: string, actual: number, want: number): string =>
+  `${routeLabel(ref)}: rules[${ruleIndex}] gives the ${role} Service "${service}" weight ${actual}, want ${want}`;
+
+export const verifyNoParents = (ref: RouteRef): string => `${routeLabel(ref)}: no parent Gateway has reported status yet`;
+
+export const verifyNotAccepted = (ref: RouteRef, parent: string, status: string | undefined, why: string): string =>
+  status === undefined
+    ? `${routeLabel(ref)}: parent ${parent} has no Accepted condition`
+    : `${routeLabel(ref)}: parent ${parent} has Accepted=${status}${why ? ` (${why})` : ''}`;
+
+export const verifyStaleGeneration = (ref: RouteRef, parent: string, observed: number | undefined, generation: number | undefined): string =>
+  `${routeLabel(ref)}: parent ${parent} accepted generation ${String(observed)}, route is at generation ${String(generation)}`;
+
+// --- writes ----------------------------------------------------------------------------------
+
+export const updateFailed = (ref: RouteRef): string => `updating ${routeLabel(ref)}`;
+
 // --- services --------------------------------------------------------------------------------
 
 export const serviceNotFound = (role: 'stable' | 'canary', namespace: string, name: string): string =>

@@ -223,7 +223,7 @@ export class TrafficRouter implements TrafficRouterApi {
       try {
         await this.store.update(ref, (current) => plan(current, ref));
       } catch (cause) {
-        throw new Error(`updating ${msg.routeLabel(ref)}`, { cause });
+        throw new Error(msg.updateFailed(ref), { cause });
       }
     }
   }

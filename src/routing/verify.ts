@@ -1,5 +1,5 @@
 import type { RouteObject, RouteRef } from './route-store.js';
-import { routeLabel } from './errors.js';
+import * as msg from './errors.js';
 import { isWeightedRule, refersTo, rulesOf, weightOf, type ServicePair } from './rules.js';
 import { assertWeightedRule, type DesiredWeights } from './weights.js';
 
@@ -16,9 +16,9 @@ function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair
     if (!isWeightedRule(rule, services, ref.namespace)) continue;
     for (const w of wanted) {
       const refs = (rule.backendRefs ?? []).filter((b) => refersTo(b, w.service, ref.namespace));
-      if (!refs.length) return `${routeLabel(ref)}: rules[${index}] has no backendRef to the ${w.role} Service "${w.service}"`;
+      if (!refs.length) return msg.verifyNoBackend(ref, index, w.role, w.service);
       const wrong = refs.find((b) => weightOf(b) !== w.weight);
-      if (wrong) return `${routeLabel(ref)}: rules[${index}] gives the ${w.role} Service "${w.service}" weight ${weightOf(wrong)}, want ${w.weight}`;
+      if (wrong) return msg.verifyWrongWeight(ref, index, w.role, w.service, weightOf(wrong), w.weight);
     }
   }
   return undefined;
@@ -26,19 +26,15 @@ function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair
 
 function parentsNotReady(route: RouteObject, ref: RouteRef): string | undefined {
   const parents = route.status?.parents ?? [];
-  if (!parents.length) return `${routeLabel(ref)}: no parent Gateway has reported status yet`;
+  if (!parents.length) return msg.verifyNoParents(ref);
   const generation = route.metadata.generation;
   for (const p of parents) {
     const parent = `${p.parentRef.namespace ?? ref.namespace}/${p.parentRef.name}${p.parentRef.sectionName ? `#${p.parentRef.sectionName}` : ''}`;
     const accepted = p.conditions?.find((c) => c.type === 'Accepted');
-    if (!accepted) return `${routeLabel(ref)}: parent ${parent} has no Accepted condition`;
-    if (accepted.status !== 'True') {
-      const why = [accepted.reason, accepted.message].filter(Boolean).join(': ');
-      return `${routeLabel(ref)}: parent ${parent} has Accepted=${accepted.status}${why ? ` (${why})` : ''}`;
+    if (accepted?.status !== 'True') {
+      return msg.verifyNotAccepted(ref, parent, accepted?.status, [accepted?.reason, accepted?.message].filter(Boolean).join(': '));
     }
-    if (accepted.observedGeneration !== generation) {
-      return `${routeLabel(ref)}: parent ${parent} accepted generation ${String(accepted.observedGeneration)}, route is at generation ${String(generation)}`;
-    }
+    if (accepted.observedGeneration !== generation) return msg.verifyStaleGeneration(ref, parent, accepted.observedGeneration, generation);
   }
   return undefined;
 }
