@@ -1,6 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log.js';
@@ -74,6 +76,11 @@ export function serveCommand(): Command {
     });
 }
 
+/** Unique per process, like client-go's: two replicas must never share an identity (pid is 1 in containers). */
+function leaseIdentity(): string {
+  return `${process.env.POD_NAME ?? hostname()}_${randomUUID()}`;
+}
+
 /** Dev mode unless told where the cluster is. */
 function wantsDev(opts: ServeOptions): boolean {
   return opts.dev || !(opts.kubeconfig || process.env.KUBECONFIG || process.env.KUBERNETES_SERVICE_HOST);
@@ -138,7 +145,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
       namespaces: opts.namespaces,
       metrics,
       leaderElection: opts.leaderElection
-        ? { leaseName: opts.leaseName, leaseNamespace: opts.leaseNamespace, identity: process.env.POD_NAME ?? `${process.pid}` }
+        ? { leaseName: opts.leaseName, leaseNamespace: opts.leaseNamespace, identity: leaseIdentity() }
         : false,
     });
   }
