@@ -1,7 +1,6 @@
 import { DEFAULT_PLUGIN_NAME, PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from './api.js';
 import { readExperimentBackends, readManagedRules } from './annotations.js';
 import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './config.js';
-import { describeRoutes, type StatusRow } from './describe.js';
 import * as msg from './errors.js';
 import { planHeaderRoute, planMirrorRoute, planRemoveManaged } from './managed-rules.js';
 import { headerRouteMatches } from './matches.js';
@@ -136,14 +135,6 @@ export class TrafficRouter implements TrafficRouterApi {
 
   async type(): Promise<string> {
     return PLUGIN_TYPE;
-  }
-
-  /** The rows of `status` for a rollout: its managed and (existing) pinned routes. Throws on errors. */
-  async describe(rollout: Rollout): Promise<StatusRow[]> {
-    const cfg = this.config(rollout);
-    const managed = (await this.loadManaged(cfg)).map((r) => r.route);
-    const pinned = await Promise.all([...cfg.pinned.stable, ...cfg.pinned.canary].map((ref) => this.getIfExists(ref)));
-    return describeRoutes([...managed, ...pinned.filter((r) => r !== undefined)], cfg);
   }
 
   private config(rollout: Rollout): RouterConfig {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { parseRouterConfig } from '../../../src/routing/config.js';
+import { describeRoutes } from '../../../src/routing/describe.js';
 import { TrafficRouter } from '../../../src/routing/router.js';
-import { CANARY, rollout, seedConfig, seedStore, STABLE } from './fixtures.js';
+import { CANARY, PLUGIN, rollout, seedConfig, seedStore, STABLE } from './fixtures.js';
 
 // The rows behind `rollouts-companion status`.
 
@@ -11,7 +13,8 @@ describe('routing: describe', () => {
     const ro = rollout(seedConfig());
     await router.setWeight(ro, 10, []);
     await router.setHeaderRoute(ro, { name: 'canary-header', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] });
-    const rows = await router.describe(ro);
+    const names = ['canary-route', 'always-old-version', 'always-new-version'];
+    const rows = describeRoutes(names.map((n) => store.route('HTTPRoute', n)), parseRouterConfig(ro, PLUGIN));
     const base = { kind: 'HTTPRoute', ruleIndex: 0, ruleName: undefined, managedRoute: undefined };
     expect(rows).to.deep.equal([
       { ...base, route: 'default/canary-route', hosts: ['app.example.com'], backend: STABLE, weight: 90, percent: 90, pinned: undefined, managed: true, inProgress: true },

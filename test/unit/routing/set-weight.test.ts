@@ -112,6 +112,16 @@ describe('routing: setWeight', () => {
     expect(r.spec.rules![0]!.backendRefs).to.deep.equal([svc(STABLE, { weight: 60 }), svc(CANARY, { weight: 40 })]);
   });
 
+  it('names the route whose write failed, then the API server’s reason', async () => {
+    const { store, router, ro } = setup(seedConfig());
+    store.update = async () => {
+      throw new Error('403 Forbidden: httproutes.gateway.networking.k8s.io "canary-route" is forbidden');
+    };
+    expect((await router.setWeight(ro, 10, [])).error).to.equal(
+      'updating HTTPRoute default/canary-route: 403 Forbidden: httproutes.gateway.networking.k8s.io "canary-route" is forbidden',
+    );
+  });
+
   it('names a missing route', async () => {
     const { store, router, ro } = setup({ httpRoutes: [{ name: 'canary-route' }, { name: 'gone' }] });
     expect((await router.setWeight(ro, 10, [])).error).to.equal('HTTPRoute default/gone not found');
