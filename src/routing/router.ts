@@ -104,7 +104,8 @@ export class TrafficRouter implements TrafficRouterApi {
       if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p <= 100)) throw new Error(msg.mirrorPercentageInvalid(name, p));
       const percent = p === 100 ? undefined : p;
       const match = mirrorRoute.match ?? [];
-      const routes = (await this.loadManaged(cfg)).filter((r) => r.entry.useHeaderRoutes);
+      // Every managed route whose rules have request matches; TCP and TLS routes cannot mirror.
+      const routes = (await this.loadManaged(cfg)).filter((r) => ROUTE_KINDS[r.entry.ref.kind].requests !== undefined);
       await this.apply(routes, (route, ref) => {
         const requests = ROUTE_KINDS[ref.kind].requests!;
         const matches = match.map((m, i) => requests.mirrorMatch(name, i, m));

@@ -169,10 +169,10 @@ describe('routing: setMirrorRoute', () => {
     expect([...store.writes, ...g.store.writes]).to.deep.equal([]);
   });
 
-  it('mirrors by header on a GRPCRoute and skips TCP routes', async () => {
+  it('mirrors by header on a GRPCRoute (with or without useHeaderRoutes) and skips TCP routes', async () => {
     const grpc = route('GRPCRoute', 'g', { rules: [{ backendRefs: [{ name: STABLE, port: 9 }, { name: CANARY, port: 9 }] }] });
     const tcp = route('TCPRoute', 't', { rules: [{ backendRefs: [svc(STABLE), svc(CANARY)] }] });
-    const { store, router, ro } = setup({ grpcRoute: 'g', tcpRoute: 't' }, [grpc, tcp]);
+    const { store, router, ro } = setup({ grpcRoutes: [{ name: 'g' }], tcpRoute: 't' }, [grpc, tcp]);
     expect((await router.setMirrorRoute(ro, { name: 'canary-mirror', percentage: 10, match: [{ headers: { 'x-t': { regex: '.+' } } }] })).error).to.equal('');
     expect(store.route('GRPCRoute', 'g').spec.rules![1]).to.deep.equal({
       name: 'canary-mirror',
