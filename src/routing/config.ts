@@ -14,7 +14,7 @@ export const DEFAULT_IN_PROGRESS_LABEL_VALUE = 'in-progress';
 
 export interface ManagedRouteEntry {
   ref: RouteRef;
-  /** Whether header and mirror rules (managed routes) are added to this route. */
+  /** Whether setHeaderRoute adds its rules to this route (mirror rules go to every HTTP/gRPC route). */
   useHeaderRoutes: boolean;
 }
 
