@@ -98,17 +98,20 @@ export function serveNetRpc(stream: Duplex, handler: NetRpcHandler, options: Net
 
     const reply = (serviceMethod: string, seq: number | bigint, result: RpcReply | { error: string }) => {
       if (stream.destroyed || stream.writableEnded) return;
-      let body: Uint8Array;
-      let error = 'error' in result ? result.error : '';
+      const response = (error: string, body: RpcReply) =>
+        encoder.encodeAll([
+          [ResponseType, { ServiceMethod: serviceMethod, Seq: seq, Error: error }],
+          [body.type, body.value],
+        ]);
+      const empty = { type: EmptyStructType, value: {} };
+      let bytes: Uint8Array;
       try {
-        body = 'error' in result ? encoder.encode(EmptyStructType, {}) : encoder.encode(result.type, result.value);
+        bytes = 'error' in result ? response(result.error, empty) : response('', result);
       } catch (e) {
         // Go would drop the connection; answering the call with the reason is kinder.
-        error = netRpcErrors.cannotEncodeReply(serviceMethod, e instanceof Error ? e.message : String(e));
-        body = encoder.encode(EmptyStructType, {});
+        bytes = response(netRpcErrors.cannotEncodeReply(serviceMethod, e instanceof Error ? e.message : String(e)), empty);
       }
-      const head = encoder.encode(ResponseType, { ServiceMethod: serviceMethod, Seq: seq, Error: error });
-      stream.write(Buffer.concat([head, body]));
+      stream.write(bytes);
     };
 
     const dispatch = (serviceMethod: string, seq: number | bigint, args: unknown) => {
@@ -193,10 +196,15 @@ export class NetRpcClient {
   call(serviceMethod: string, argType: GobTypeDescriptor, args: unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(this.closed);
     const seq = this.seq++;
-    const bytes = Buffer.concat([
-      this.encoder.encode(RequestType, { ServiceMethod: serviceMethod, Seq: seq }),
-      this.encoder.encode(argType, args),
-    ]);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.encoder.encodeAll([
+        [RequestType, { ServiceMethod: serviceMethod, Seq: seq }],
+        [argType, args],
+      ]);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     return new Promise((resolve, reject) => {
       this.pending.set(String(seq), { resolve, reject });
       this.stream.write(bytes);

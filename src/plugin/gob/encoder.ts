@@ -25,17 +25,24 @@ export class GobEncoder {
 
   /** The bytes to write for one value: any new type definitions, then the value message. */
   encode(type: GobTypeDescriptor, value: unknown): Uint8Array {
+    return this.encodeAll([[type, value]]);
+  }
+
+  /** Several values back to back, all or nothing: if one cannot be encoded, the stream state is as before. */
+  encodeAll(values: readonly (readonly [GobTypeDescriptor, unknown])[]): Uint8Array {
     const ids = new Map(this.ids);
     const sent = new Set(this.sent);
     const nextId = this.nextId;
     try {
       const out = new Writer();
-      this.sendType(out, type);
-      this.sendInterfaceTypes(out, type, value, 0);
-      const msg = new Writer();
-      msg.int(this.idOf(type));
-      this.topValue(msg, type, value);
-      frame(out, msg);
+      for (const [type, value] of values) {
+        this.sendType(out, type);
+        this.sendInterfaceTypes(out, type, value, 0);
+        const msg = new Writer();
+        msg.int(this.idOf(type));
+        this.topValue(msg, type, value);
+        frame(out, msg);
+      }
       return out.finish();
     } catch (e) {
       // Nothing was written: forget the types this value would have defined.
