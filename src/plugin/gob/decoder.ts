@@ -106,17 +106,21 @@ export class GobDecoder {
   /** The next complete top-level value, or undefined until more input arrives. Throws GobError on bad input. */
   next(): GobDecoded | undefined {
     if (this.failed) throw this.failed;
-    if (this.waitFor >= 0 && this.messageAt(this.waitFor) === undefined) return undefined;
-    this.waitFor = -1;
-    this.cursor = this.start;
     this.defined = [];
-    this.budget = this.limits.maxValues;
-    this.r = new Reader(this.buf, this.start, this.start);
     try {
+      // Retry only once the message the last attempt lacked is complete.
+      if (this.waitFor >= 0 && this.messageAt(this.waitFor) === undefined) return undefined;
+      this.waitFor = -1;
+      this.cursor = this.start;
+      this.budget = this.limits.maxValues;
+      this.r = new Reader(this.buf, this.start, this.start);
       const id = this.typeSequence(false);
       const value = this.topValue(id, 0);
       this.start = this.cursor; // bytes left in the last message are dropped, as Go does
-      if (this.start === this.end) this.start = this.end = 0;
+      if (this.start === this.end) {
+        this.start = this.end = 0;
+        if (this.buf.length > 1 << 20) this.buf = new Uint8Array(0); // values hold copies, not views
+      }
       return { value, typeName: this.typeName(id) };
     } catch (e) {
       for (const id of this.defined) this.types.delete(id);
