@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
-import type { RpcResult, TrafficRouterApi, VerifyResult } from '../routing/api.js';
-import { Verified } from '../routing/api.js';
-import { GoPluginServer, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, magicCookieMissing } from './goplugin.js';
+import { PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
+import { APP_PROTOCOL_VERSION, GoPluginServer, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, magicCookieMissing } from './goplugin.js';
 
 // The plugin process: check the magic cookie, listen, print the handshake, serve until the
 // host says Control.Quit, closes the connection, sends SIGTERM, or goes away.
@@ -19,6 +18,9 @@ export interface RunPluginOptions {
   parentCheckIntervalMs?: number;
 }
 
+export const protocolVersionUnsupported = (versions: string) =>
+  `rollouts-companion plugin speaks plugin protocol version ${APP_PROTOCOL_VERSION}; the host asked for ${versions}`;
+export const AUTO_MTLS_UNSUPPORTED = 'rollouts-companion plugin does not support go-plugin automatic mTLS (PLUGIN_CLIENT_CERT is set)';
 export const routerUnavailable = (reason: string) => `rollouts-companion plugin could not start its router: ${reason}`;
 
 export async function runPlugin(options: RunPluginOptions): Promise<number> {
@@ -28,46 +30,76 @@ export async function runPlugin(options: RunPluginOptions): Promise<number> {
     process.stderr.write(`${magicCookieMissing(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)}\n`);
     return 1;
   }
-  keepStdoutForHandshake();
-
-  const router = lazyRouter(options.router, logger);
-  let server: GoPluginServer;
-  try {
-    server = await GoPluginServer.listen({ router, logger, socketDir: env.PLUGIN_UNIX_SOCKET_DIR || undefined });
-  } catch (error) {
-    logger.error({ err: error }, 'plugin could not listen on a unix socket');
+  const unsupported = unsupportedHostRequest(env);
+  if (unsupported) {
+    process.stderr.write(`${unsupported}\n`);
     return 1;
   }
-  const removeSocket = () => server.removeSocket();
+  keepStdoutForHandshake();
+
+  // Signals are handled before the handshake goes out: a host may signal as soon as it reads it.
+  let server: GoPluginServer | undefined;
+  let stopWatching = () => {};
+  let done = false;
+  let resolveExit!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  // Like go-plugin's own servers: an interrupt meant for the host's terminal is not ours to act on.
+  const onInterrupt = () => logger.debug('plugin received an interrupt signal, ignoring');
+  const onTerminate = () => finish(0, 'SIGTERM');
+  const removeSocket = () => server?.removeSocket();
+  process.on('SIGINT', onInterrupt);
+  process.once('SIGTERM', onTerminate);
   process.once('exit', removeSocket);
+  function finish(code: number, reason: string): void {
+    if (done) return;
+    done = true;
+    stopWatching();
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerminate);
+    process.off('exit', removeSocket);
+    logger.debug({ reason }, 'plugin exiting');
+    server?.close();
+    resolveExit(code);
+  }
+
+  try {
+    server = await GoPluginServer.listen({
+      router: lazyRouter(options.router, logger),
+      logger,
+      socketDir: env.PLUGIN_UNIX_SOCKET_DIR || undefined,
+    });
+  } catch (error) {
+    logger.error({ err: error }, 'plugin could not listen on a unix socket');
+    finish(1, 'no socket');
+    return exited;
+  }
+  if (done) {
+    server.close();
+    return exited;
+  }
+  stopWatching = watchParent(options.parentCheckIntervalMs ?? 1000, () => finish(0, 'parent process went away'));
+  // After Control.Quit the host closes the connection itself; leaving first could cut off the reply.
+  server.once('quit', () => setTimeout(() => finish(0, 'Control.Quit'), 1000).unref());
+  // The controller keeps one connection per plugin process; once it is gone nobody calls us again.
+  server.once('disconnect', () => finish(0, 'the host closed the connection'));
+
   (options.stdout ?? process.stdout).write(`${server.handshakeLine}\n`);
   logger.debug({ address: server.socketPath }, 'plugin listening');
+  return exited;
+}
 
-  return new Promise<number>((resolve) => {
-    const stopWatching = watchParent(options.parentCheckIntervalMs ?? 1000, () => finish(0, 'parent process went away'));
-    // Like go-plugin's own servers: an interrupt meant for the host's terminal is not ours to act on.
-    const onInterrupt = () => logger.debug('plugin received an interrupt signal, ignoring');
-    const onTerminate = () => finish(0, 'SIGTERM');
-    process.on('SIGINT', onInterrupt);
-    process.once('SIGTERM', onTerminate);
-    // After Control.Quit the host closes the connection itself; leaving first could cut off the reply.
-    server.once('quit', () => setTimeout(() => finish(0, 'Control.Quit'), 1000).unref());
-    // The controller keeps one connection per plugin process; once it is gone nobody calls us again.
-    server.once('disconnect', () => finish(0, 'the host closed the connection'));
-
-    let done = false;
-    function finish(code: number, reason: string): void {
-      if (done) return;
-      done = true;
-      stopWatching();
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onTerminate);
-      process.off('exit', removeSocket);
-      logger.debug({ reason }, 'plugin exiting');
-      server.close();
-      resolve(code);
-    }
-  });
+/**
+ * What a go-plugin host may ask for that this plugin does not do: another app protocol
+ * version (PLUGIN_PROTOCOL_VERSIONS, go-plugin ≥ 1.3) or automatic mTLS (PLUGIN_CLIENT_CERT).
+ * The Argo Rollouts controller asks for neither.
+ */
+function unsupportedHostRequest(env: NodeJS.ProcessEnv): string | undefined {
+  const versions = env.PLUGIN_PROTOCOL_VERSIONS;
+  if (versions && !versions.split(',').map((v) => v.trim()).includes(String(APP_PROTOCOL_VERSION))) {
+    return protocolVersionUnsupported(versions);
+  }
+  if (env.PLUGIN_CLIENT_CERT) return AUTO_MTLS_UNSUPPORTED;
+  return undefined;
 }
 
 /** Console output from any dependency must not reach stdout: go-plugin reads it as protocol. */
@@ -113,9 +145,7 @@ function failingRouter(message: string): TrafficRouterApi {
     setMirrorRoute: fail,
     verifyWeight: failVerify,
     removeManagedRoutes: fail,
-    type: async () => {
-      throw new Error(message);
-    },
+    type: async () => PLUGIN_TYPE,
   };
 }
 
