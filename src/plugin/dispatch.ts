@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Verified, type TrafficRouterApi } from '../routing/api.js';
+import { routerFailed, unknownMethod } from './errors.js';
 import { decodeTrafficRouterArgs } from './go-to-kube.js';
 import { RpcErrorType, StringType, VerifyWeightResponseType, type RpcReply } from './netrpc.js';
 
@@ -19,10 +20,6 @@ export const TRAFFIC_ROUTER_METHODS = [
 ] as const;
 export type TrafficRouterMethod = (typeof TRAFFIC_ROUTER_METHODS)[number];
 
-export const unknownPluginMethod = (method: string) => `rpc: can't find method ${method}`;
-export const routerFailed = (method: string, error: unknown) =>
-  `${method} failed: ${error instanceof Error ? error.message : String(error)}`;
-
 const rpcError = (message: string): RpcReply => ({ type: RpcErrorType, value: { ErrorString: message } });
 
 export async function dispatchTrafficRouterCall(
@@ -33,7 +30,7 @@ export async function dispatchTrafficRouterCall(
 ): Promise<RpcReply> {
   const method = serviceMethod.startsWith('Plugin.') ? serviceMethod.slice('Plugin.'.length) : '';
   if (!(TRAFFIC_ROUTER_METHODS as readonly string[]).includes(method)) {
-    throw new Error(unknownPluginMethod(serviceMethod));
+    throw new Error(unknownMethod(serviceMethod));
   }
   const started = process.hrtime.bigint();
   const log = (fields: Record<string, unknown>) =>

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { TrafficRouterApi } from '../routing/api.js';
 import { dispatchTrafficRouterCall } from './dispatch.js';
+import { unknownMethod, unknownPluginType } from './errors.js';
 import { serveNetRpc, EmptyStructType, Uint32Type, type RpcReply } from './netrpc.js';
 import { YamuxSession, type YamuxStream } from './yamux/index.js';
 
@@ -23,14 +24,6 @@ export const MAGIC_COOKIE_VALUE = 'trafficrouter';
 export const DISPENSE_NAME = 'RpcTrafficRouterPlugin';
 export const CORE_PROTOCOL_VERSION = 1;
 export const APP_PROTOCOL_VERSION = 1;
-
-export const magicCookieMissing = (key: string, value: string) =>
-  `This binary is a plugin. These are not meant to be executed directly.\n` +
-  `Please execute the program that consumes these plugins, which will\n` +
-  `load any plugins automatically (the Argo Rollouts controller sets ${key}=${value}).\n` +
-  `To run the companion itself, use 'rollouts-companion serve'.`;
-export const unknownPluginType = (name: string) => `unknown plugin type: ${name}`;
-export const unknownMethod = (method: string) => `rpc: can't find method ${method}`;
 
 export interface GoPluginServerOptions {
   router: TrafficRouterApi;

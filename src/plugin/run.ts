@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
-import { APP_PROTOCOL_VERSION, GoPluginServer, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, magicCookieMissing } from './goplugin.js';
+import { AUTO_MTLS_UNSUPPORTED, magicCookieMissing, protocolVersionUnsupported, routerUnavailable } from './errors.js';
+import { APP_PROTOCOL_VERSION, GoPluginServer, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './goplugin.js';
 
 // The plugin process: check the magic cookie, listen, print the handshake, serve until the
 // host says Control.Quit, closes the connection, sends SIGTERM, or goes away.
@@ -17,11 +18,6 @@ export interface RunPluginOptions {
   /** How often to check whether the host process is still our parent. */
   parentCheckIntervalMs?: number;
 }
-
-export const protocolVersionUnsupported = (versions: string) =>
-  `rollouts-companion plugin speaks plugin protocol version ${APP_PROTOCOL_VERSION}; the host asked for ${versions}`;
-export const AUTO_MTLS_UNSUPPORTED = 'rollouts-companion plugin does not support go-plugin automatic mTLS (PLUGIN_CLIENT_CERT is set)';
-export const routerUnavailable = (reason: string) => `rollouts-companion plugin could not start its router: ${reason}`;
 
 export async function runPlugin(options: RunPluginOptions): Promise<number> {
   const env = options.env ?? process.env;
@@ -96,7 +92,7 @@ export async function runPlugin(options: RunPluginOptions): Promise<number> {
 function unsupportedHostRequest(env: NodeJS.ProcessEnv): string | undefined {
   const versions = env.PLUGIN_PROTOCOL_VERSIONS;
   if (versions && !versions.split(',').map((v) => v.trim()).includes(String(APP_PROTOCOL_VERSION))) {
-    return protocolVersionUnsupported(versions);
+    return protocolVersionUnsupported(APP_PROTOCOL_VERSION, versions);
   }
   if (env.PLUGIN_CLIENT_CERT) return AUTO_MTLS_UNSUPPORTED;
   return undefined;

@@ -1,0 +1,16 @@
+// User-facing messages of the go-plugin entry (handshake, dispatch, start-up).
+
+export const magicCookieMissing = (key: string, value: string) =>
+  `This binary is a plugin. These are not meant to be executed directly.\n` +
+  `Please execute the program that consumes these plugins, which will\n` +
+  `load any plugins automatically (the Argo Rollouts controller sets ${key}=${value}).\n` +
+  `To run the companion itself, use 'rollouts-companion serve'.`;
+export const protocolVersionUnsupported = (ours: number, versions: string) =>
+  `rollouts-companion plugin speaks plugin protocol version ${ours}; the host asked for ${versions}`;
+export const AUTO_MTLS_UNSUPPORTED = 'rollouts-companion plugin does not support go-plugin automatic mTLS (PLUGIN_CLIENT_CERT is set)';
+export const routerUnavailable = (reason: string) => `rollouts-companion plugin could not start its router: ${reason}`;
+/** net/rpc's own wording, as a Go plugin would answer. */
+export const unknownPluginType = (name: string) => `unknown plugin type: ${name}`;
+export const unknownMethod = (serviceMethod: string) => `rpc: can't find method ${serviceMethod}`;
+export const routerFailed = (method: string, error: unknown) =>
+  `${method} failed: ${error instanceof Error ? error.message : String(error)}`;
