@@ -1,4 +1,5 @@
 import type { Watch } from '@kubernetes/client-node';
+import { Sleeper } from './sleeper.js';
 
 // A small list+watch cache. client-node's ListWatch does not ask for bookmarks, gives up on the
 // first non-410 error (someone must restart it, with no back-off of its own) and keeps whole
@@ -73,7 +74,7 @@ export class Informer<T> {
   private stopped = true;
   private loop: Promise<void> | undefined;
   private abortWatch: (() => void) | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
 
   constructor(private readonly options: InformerOptions<T>) {}
 
@@ -86,7 +87,7 @@ export class Informer<T> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abortWatch?.();
-    this.wake?.();
+    this.sleeper.interrupt();
     await this.loop;
   }
 
@@ -113,7 +114,7 @@ export class Informer<T> {
       const delay = Math.min(max, base * 2 ** Math.min(failures - 1, 30));
       const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
       this.options.onError?.(error, phase, jittered);
-      await this.sleep(jittered);
+      await this.sleeper.sleep(jittered);
     };
     while (!this.stopped) {
       if (!first) this.options.onRestart?.();
@@ -280,17 +281,4 @@ export class Informer<T> {
     });
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
-  }
 }

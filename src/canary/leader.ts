@@ -1,6 +1,7 @@
 import { ApiException, V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { invalidLeaderElection } from './errors.js';
 import { withTimeout } from './timeout.js';
+import { Sleeper } from './sleeper.js';
 
 // Leader election on a coordination.k8s.io/v1 Lease, the way client-go does it: the holder
 // renews every retry period; others take over once the record stayed unchanged for the lease
@@ -76,7 +77,7 @@ export class LeaderElector {
   private lastRenewAt = 0;
   private stopped = true;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   /** The last lease record seen and when (locally) it last changed. */
   private observed: { record: string; at: number } | undefined;
   private readonly options: LeaderElectorOptions & Timed;
@@ -109,7 +110,7 @@ export class LeaderElector {
   /** Stops campaigning and renewing; writes stop at once. The lease stays held until `release`. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.sleeper.interrupt();
     await this.loop;
     if (this.leading) this.lose('stopped');
   }
@@ -155,7 +156,7 @@ export class LeaderElector {
         else if (Date.now() - this.lastRenewAt >= this.options.renewDeadlineMs) this.lose('renew deadline exceeded');
       }
       const period = this.options.retryPeriodMs;
-      await this.sleep(this.leading ? period : period * (1 + Math.random() * 0.2));
+      await this.sleeper.sleep(this.leading ? period : period * (1 + Math.random() * 0.2));
     }
   }
 
@@ -232,17 +233,4 @@ export class LeaderElector {
     if (this.observed?.record !== record) this.observed = { record, at: now };
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
-  }
 }
