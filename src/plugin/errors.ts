@@ -14,3 +14,4 @@ export const unknownPluginType = (name: string) => `unknown plugin type: ${name}
 export const unknownMethod = (serviceMethod: string) => `rpc: can't find method ${serviceMethod}`;
 export const routerFailed = (method: string, error: unknown) =>
   `${method} failed: ${error instanceof Error ? error.message : String(error)}`;
+export const unknownSocketGroup = (group: string) => `PLUGIN_UNIX_SOCKET_GROUP: no group named "${group}" in /etc/group`;

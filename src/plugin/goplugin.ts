@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { TrafficRouterApi } from '../routing/api.js';
 import { dispatchTrafficRouterCall } from './dispatch.js';
-import { unknownMethod, unknownPluginType } from './errors.js';
+import { unknownMethod, unknownPluginType, unknownSocketGroup } from './errors.js';
 import { serveNetRpc, EmptyStructType, Uint32Type, type RpcReply } from './netrpc.js';
 import { YamuxSession, type YamuxStream } from './yamux/index.js';
 
@@ -30,6 +30,8 @@ export interface GoPluginServerOptions {
   logger: Logger;
   /** Where the socket goes (go-plugin honours PLUGIN_UNIX_SOCKET_DIR); default os.tmpdir(). */
   socketDir?: string;
+  /** A group (name or gid) that may also connect, as go-plugin ≥ 1.5 does for PLUGIN_UNIX_SOCKET_GROUP. */
+  socketGroup?: string;
 }
 
 export interface GoPluginServer {
@@ -74,7 +76,15 @@ export class GoPluginServer extends EventEmitter {
           resolve();
         });
       });
-      chmodSync(plugin.socketPath, 0o600);
+      if (options.socketGroup) {
+        const gid = groupId(options.socketGroup);
+        chownSync(dir, -1, gid);
+        chownSync(plugin.socketPath, -1, gid);
+        chmodSync(dir, 0o750);
+        chmodSync(plugin.socketPath, 0o660);
+      } else {
+        chmodSync(plugin.socketPath, 0o600);
+      }
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
@@ -177,6 +187,17 @@ export class GoPluginServer extends EventEmitter {
       onError: (error: Error) => logger.warn({ err: error, id }, 'plugin stream: net/rpc stopped'),
     });
   }
+}
+
+/** A numeric gid, or a group name looked up in /etc/group. */
+function groupId(group: string): number {
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = readFileSync('/etc/group', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[0] === group);
+  const gid = line ? Number(line.split(':')[2]) : NaN;
+  if (!Number.isInteger(gid)) throw new Error(unknownSocketGroup(group));
+  return gid;
 }
 
 /** Reads exactly n bytes and leaves the rest of the stream unread. */

@@ -63,6 +63,7 @@ export async function runPlugin(options: RunPluginOptions): Promise<number> {
       router: lazyRouter(options.router, logger),
       logger,
       socketDir: env.PLUGIN_UNIX_SOCKET_DIR || undefined,
+      socketGroup: env.PLUGIN_UNIX_SOCKET_GROUP || undefined,
     });
   } catch (error) {
     logger.error({ err: error }, 'plugin could not listen on a unix socket');

@@ -70,6 +70,17 @@ describe('plugin process', function () {
     expect(p.stdout().split('\n').filter((l) => l !== '')).to.have.length(1);
   });
 
+  it('lets a group connect when the host asks for it (PLUGIN_UNIX_SOCKET_GROUP)', async () => {
+    const gid = process.getgid!();
+    const p = await start({ ...COOKIE, PLUGIN_UNIX_SOCKET_GROUP: String(gid) });
+    const socket = await handshake(p);
+    expect(statSync(socket).gid).to.equal(gid);
+    expect(statSync(socket).mode & 0o777).to.equal(0o660);
+    expect(statSync(dirname(socket)).mode & 0o777).to.equal(0o750);
+    p.child.kill('SIGTERM');
+    expect((await p.exited).code).to.equal(0);
+  });
+
   it('ignores SIGINT (meant for the host\'s terminal) like go-plugin servers do', async () => {
     const p = await start(COOKIE);
     const socket = await handshake(p);
