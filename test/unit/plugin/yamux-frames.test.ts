@@ -96,6 +96,7 @@ describe('yamux session on the wire', () => {
     await peer.closed;
     expect(peer.frames.at(-1)).to.include({ type: FrameType.GoAway, length: GoAwayCode.ProtocolError });
     expect(peer.session().closed).to.equal(true);
+    peer.close();
   });
 
   it('skips data for streams it does not know and keeps going', async () => {
@@ -129,6 +130,7 @@ describe('yamux session on the wire', () => {
     peer.send(bad);
     await peer.closed;
     expect(peer.session().closed).to.equal(true);
+    peer.close();
   });
 
   it('does not send more than the peer\'s window until it grants more', async () => {
