@@ -1,3 +1,3 @@
 export declare const BUNDLE_NAME: string;
 /** Builds OUTDIR (default dist)/rollouts-companion-plugin.mjs, plugin-chunks/ and proto/; returns the entry path. */
-export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean }): Promise<string>;
+export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean; singleFile?: boolean }): Promise<string>;
