@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { createRemoteRouter } from '../grpc/client.js';
+import { TRAFFIC_ROUTER_METHODS, type TrafficRouterMethod } from '../routing/api.js';
 import type { SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../routing/rollout.js';
 import { readRollout } from './manifests.js';
 import { DEFAULT_GRPC_ADDRESS } from './defaults.js';
@@ -8,21 +9,10 @@ import { DEFAULT_GRPC_ADDRESS } from './defaults.js';
 // `rollouts-companion call SetWeight --rollout r.yaml --weight 10`: any RPC by hand, as the
 // controller would make it; prints the reply as JSON and exits 1 when it carries an error.
 
-export const METHODS = [
-  'InitPlugin',
-  'UpdateHash',
-  'SetWeight',
-  'SetHeaderRoute',
-  'SetMirrorRoute',
-  'VerifyWeight',
-  'RemoveManagedRoutes',
-  'Type',
-] as const;
-export type Method = (typeof METHODS)[number];
 
 const VERIFIED_NAMES = ['NotVerified', 'Verified', 'NotImplemented'] as const;
 
-const NEEDS_ROLLOUT: readonly Method[] = ['UpdateHash', 'SetWeight', 'SetHeaderRoute', 'SetMirrorRoute', 'VerifyWeight', 'RemoveManagedRoutes'];
+const NEEDS_ROLLOUT: readonly TrafficRouterMethod[] = ['UpdateHash', 'SetWeight', 'SetHeaderRoute', 'SetMirrorRoute', 'VerifyWeight', 'RemoveManagedRoutes'];
 
 function weight(value: string): number {
   const n = Number(value);
@@ -41,7 +31,7 @@ function yamlValue<T>(value: string): T {
 export function callCommand(): Command {
   return new Command('call')
     .description('call one TrafficRouter RPC on a running companion and print the reply')
-    .argument('[method]', `one of ${METHODS.join(', ')}`)
+    .argument('[method]', `one of ${TRAFFIC_ROUTER_METHODS.join(', ')}`)
     .option('-a, --address <host:port>', 'companion gRPC address', DEFAULT_GRPC_ADDRESS)
     .option('-r, --rollout <file>', 'Rollout manifest (YAML or JSON)')
     .option('-n, --namespace <ns>', 'namespace for a Rollout without one', 'default')
@@ -54,8 +44,8 @@ export function callCommand(): Command {
     .option('--plugin-name <name>', 'trafficRouting.plugins key to read (default: the companion\'s)', '')
     .option('--deadline <ms>', 'per-call deadline', (v) => Number(v), 10_000)
     .action(async (methodArg: string | undefined, opts) => {
-      const method = methodArg as Method | undefined;
-      if (!method || !METHODS.includes(method)) throw new Error(`unknown method ${JSON.stringify(method ?? '')}: expected one of ${METHODS.join(', ')}`);
+      const method = methodArg as TrafficRouterMethod | undefined;
+      if (!method || !TRAFFIC_ROUTER_METHODS.includes(method)) throw new Error(`unknown method ${JSON.stringify(method ?? '')}: expected one of ${TRAFFIC_ROUTER_METHODS.join(', ')}`);
       if (NEEDS_ROLLOUT.includes(method) && !opts.rollout) throw new Error(`${method} needs --rollout <file>`);
       if (method === 'SetHeaderRoute' && !opts.headerRoute) throw new Error('SetHeaderRoute needs --header-route');
       if (method === 'SetMirrorRoute' && !opts.mirrorRoute) throw new Error('SetMirrorRoute needs --mirror-route');
@@ -73,7 +63,7 @@ export function callCommand(): Command {
 }
 
 async function invoke(
-  method: Method,
+  method: TrafficRouterMethod,
   router: ReturnType<typeof createRemoteRouter>,
   rollout: Awaited<ReturnType<typeof readRollout>> | undefined,
   opts: { weight: number; canaryHash: string; stableHash: string; headerRoute?: SetHeaderRoute; mirrorRoute?: SetMirrorRoute },

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Verified, type TrafficRouterApi } from '../routing/api.js';
+import { TRAFFIC_ROUTER_METHODS, Verified, type TrafficRouterApi, type TrafficRouterMethod } from '../routing/api.js';
 import { routerFailed, unknownMethod } from './errors.js';
 import { decodeTrafficRouterArgs } from './go-to-kube.js';
 import { RpcErrorType, StringType, VerifyWeightResponseType, type RpcReply } from './netrpc.js';
@@ -7,18 +7,6 @@ import { RpcErrorType, StringType, VerifyWeightResponseType, type RpcReply } fro
 // net/rpc `Plugin.*` calls of Argo Rollouts' RpcTrafficRouterPlugin, forwarded to a
 // TrafficRouterApi. A failure of ours is an RpcError reply (the controller logs it and
 // retries the reconcile), never a net/rpc error: that would look like a broken plugin.
-
-export const TRAFFIC_ROUTER_METHODS = [
-  'InitPlugin',
-  'UpdateHash',
-  'SetWeight',
-  'SetHeaderRoute',
-  'SetMirrorRoute',
-  'VerifyWeight',
-  'RemoveManagedRoutes',
-  'Type',
-] as const;
-export type TrafficRouterMethod = (typeof TRAFFIC_ROUTER_METHODS)[number];
 
 const rpcError = (message: string): RpcReply => ({ type: RpcErrorType, value: { ErrorString: message } });
 

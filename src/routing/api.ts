@@ -4,6 +4,19 @@ import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from 
 // drives Gateway API routes (TrafficRouter); the gRPC client and the go-plugin entry
 // forward to it. Errors travel as strings, as in the plugin RPC: '' means success.
 
+/** The plugin RPC's methods, in the controller's order. */
+export const TRAFFIC_ROUTER_METHODS = [
+  'InitPlugin',
+  'UpdateHash',
+  'SetWeight',
+  'SetHeaderRoute',
+  'SetMirrorRoute',
+  'VerifyWeight',
+  'RemoveManagedRoutes',
+  'Type',
+] as const;
+export type TrafficRouterMethod = (typeof TRAFFIC_ROUTER_METHODS)[number];
+
 export const Verified = {
   NotVerified: 0,
   Verified: 1,
