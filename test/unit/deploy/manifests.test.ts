@@ -27,17 +27,17 @@ describe('deploy/ and examples/ manifests', () => {
     for (const f of files) await docs(f);
   });
 
-  it('grant the companion least privilege', async () => {
+  it('grant the companion and the plugin least privilege', async () => {
     const rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] = [];
-    for (const f of ['rbac-routing.yaml', 'rbac-canary.yaml']) {
-      for (const d of await docs(join(ROOT, 'deploy', 'companion', f))) if (d.rules) rules.push(...d.rules);
+    for (const f of ['companion/rbac-routing.yaml', 'companion/rbac-canary.yaml', 'plugin/rbac.yaml']) {
+      for (const d of await docs(join(ROOT, 'deploy', f))) if (d.rules) rules.push(...d.rules);
     }
     for (const r of rules) {
       expect([...r.apiGroups, ...r.resources, ...r.verbs]).to.not.include('*');
       expect(r.resources).to.not.include('secrets');
     }
     const routeRules = rules.filter((r) => r.resources.includes('httproutes'));
-    expect(routeRules.flatMap((r) => r.verbs)).to.have.members(['get', 'list', 'update']);
+    expect([...new Set(routeRules.flatMap((r) => r.verbs))]).to.have.members(['get', 'list', 'update']);
     const podRules = rules.filter((r) => r.resources.includes('pods'));
     expect(podRules.flatMap((r) => r.verbs)).to.not.include.members(['create', 'delete', 'update']);
   });
