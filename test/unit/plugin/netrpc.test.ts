@@ -173,9 +173,12 @@ describe('net/rpc server', () => {
     expect((await out).length).to.be.greaterThan(0);
   });
 
-  it('serves a live Go net/rpc client (skipped unless test/fixtures/gob/gen/regen.sh built it)', async function () {
+  it('serves a live Go net/rpc client (built by `npm test`\'s scripts/ensure-gphost.sh)', async function () {
     const gen = new URL('../../../.build/gob-gen/gen', import.meta.url).pathname;
-    if (!existsSync(gen)) this.skip();
+    if (!existsSync(gen)) {
+      if (process.env.CI) throw new Error(`${gen} is missing: scripts/ensure-gphost.sh builds it`);
+      this.skip();
+    }
     const server = createServer((socket) => void serveNetRpc(socket, golden));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
