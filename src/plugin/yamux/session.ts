@@ -209,11 +209,11 @@ export class YamuxSession extends EventEmitter {
       while (!this.#closed && this.#ready.size > 0 && !this.#conn.writableNeedDrain) {
         const stream = this.#ready.values().next().value as YamuxStream;
         this.#ready.delete(stream);
-        const payload = stream._nextFrame(this.#options.maxFrameSize);
-        if (!payload) continue;
-        this.#conn.write(encodeHeader(FrameType.Data, 0, stream.id, payload.length));
-        this.#conn.write(payload);
-        if (stream._sendable) this.#ready.add(stream);
+        const sent = stream._sendFrame(this.#options.maxFrameSize, (payload) => {
+          this.#conn.write(encodeHeader(FrameType.Data, 0, stream.id, payload.length));
+          this.#conn.write(payload);
+        });
+        if (sent && stream._sendable) this.#ready.add(stream);
       }
     } finally {
       this.#pumping = false;

@@ -97,19 +97,24 @@ export class YamuxStream extends Duplex {
     }
   }
 
-  /** The next data frame to send, at most `max` bytes; null without data or window. */
-  _nextFrame(max: number): Buffer | null {
+  /**
+   * Sends the next data frame, at most `max` bytes, through `send`; false without data or
+   * window. A finished write is acknowledged only after its last frame went to `send`: the
+   * acknowledgement may run `_final` at once, and its FIN must not overtake that frame.
+   */
+  _sendFrame(max: number, send: (payload: Buffer) => void): boolean {
     const pending = this.#pending;
-    if (!pending || this.#sendWindow === 0) return null;
+    if (!pending || this.#sendWindow === 0) return false;
     const n = Math.min(max, this.#sendWindow, pending.chunk.length - pending.offset);
     const payload = pending.chunk.subarray(pending.offset, pending.offset + n);
     pending.offset += n;
     this.#sendWindow -= n;
+    send(payload);
     if (pending.offset === pending.chunk.length) {
       this.#pending = null;
       pending.callback();
     }
-    return payload;
+    return true;
   }
 
   get _sendable(): boolean {

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { once } from 'node:events';
 import { YamuxSession, type YamuxStream } from '../../../src/plugin/yamux/index.js';
+import { lateWrites, sameBytes } from './yamux-chaos.js';
 import { buildYamuxPeer, runPeer, socketPath } from './yamux-peer.js';
 
 // Interop with hashicorp/yamux, the session layer of every go-plugin host.
@@ -21,15 +23,32 @@ function readAll(stream: YamuxStream): Promise<Buffer> {
   });
 }
 
-async function readExactly(stream: YamuxStream, n: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let got = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk as Buffer);
-    got += (chunk as Buffer).length;
-    if (got >= n) break;
-  }
-  return Buffer.concat(chunks);
+/** Reads n bytes; rejects, saying how far it got, when the stream ends or closes first. */
+function readExactly(stream: YamuxStream, n: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const short = (how: string) => () => {
+      if (got < n) reject(new Error(`stream ${stream.id} ${how} after ${got} of ${n} bytes (reset by peer: ${stream.resetByPeer})`));
+    };
+    stream.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got >= n) resolve(Buffer.concat(chunks));
+    });
+    stream.on('end', short('ended'));
+    stream.on('close', short('closed'));
+    stream.on('error', reject);
+  });
+}
+
+/** Like comparing digests, but a mismatch names the lengths and the first differing byte. */
+function expectSameBytes(actual: Buffer[], expected: Buffer[]): void {
+  const problems = expected.flatMap((want, i) => {
+    const problem = sameBytes(actual[i] ?? Buffer.alloc(0), want);
+    return problem ? [`echo ${i} (sha256 ${sha(actual[i] ?? Buffer.alloc(0)).slice(0, 12)} vs ${sha(want).slice(0, 12)}): ${problem}`] : [];
+  });
+  expect(problems, problems.join('; ')).to.have.length(0);
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -81,34 +100,53 @@ describe('yamux session against hashicorp/yamux', function () {
     expect(result.ok).to.equal(true);
   });
 
-  it('opens streams to a Go server and accepts the streams it opens', async () => {
-    // Given a Go yamux server that echoes our streams and opens 5 of its own
+  /** Against a Go server that echoes our 3 streams of 1 MiB and opens 5 of 400 KB that we echo. */
+  async function exchangeWithGoServer(wrap: (conn: Socket) => Duplex = (conn) => conn): Promise<void> {
     const path = socketPath('go.sock');
     const peer = runPeer(['-mode', 'server', '-addr', path, '-streams', '5', '-size', '400000']);
     await peer.ready;
+    peer.result.catch(() => {}); // awaited below unless an assertion fails first
     const conn = connect(path);
     await once(conn, 'connect');
-    const session = new YamuxSession(conn, { client: true });
-    session.on('stream', echo);
-    // When we send 1 MiB on each of 3 streams and ping
-    const payloads = [0, 1, 2].map(() => randomBytes(1 << 20));
-    const echoes = await Promise.all(
-      payloads.map(async (p) => {
-        const stream = session.open();
-        const back = readExactly(stream, p.length);
-        stream.end(p);
-        return back;
-      }),
-    );
-    const rtt = await session.ping();
-    // Then each echo is intact
-    expect(echoes.map(sha)).to.deep.equal(payloads.map(sha));
-    expect(rtt).to.be.a('number');
-    // And the Go server's own five streams were echoed by us
-    await waitFor(() => session.streamCount === 0);
-    session.close();
-    const result = await peer.result;
-    expect(result).to.include({ ok: true, opened: 5 * 400_000, echoed: 3 * (1 << 20) });
+    const session = new YamuxSession(wrap(conn), { client: true });
+    try {
+      session.on('stream', echo);
+      // When we send 1 MiB on each of 3 streams and ping
+      const payloads = [0, 1, 2].map(() => randomBytes(1 << 20));
+      const echoes = await Promise.all(
+        payloads.map(async (p) => {
+          const stream = session.open();
+          const back = readExactly(stream, p.length);
+          stream.end(p);
+          return back;
+        }),
+      );
+      const rtt = await session.ping();
+      // Then each echo is intact
+      expectSameBytes(echoes, payloads);
+      expect(rtt).to.be.a('number');
+      // And the Go server's own five streams were echoed by us
+      await waitFor(() => session.streamCount === 0);
+      session.close();
+      const result = await peer.result;
+      expect(result).to.include({ ok: true, opened: 5 * 400_000, echoed: 3 * (1 << 20) });
+    } finally {
+      // A failed exchange must not leave the Go server (and mocha) waiting.
+      session.close();
+      peer.child.kill();
+    }
+  }
+
+  it('opens streams to a Go server and accepts the streams it opens', async () => {
+    // Given a Go yamux server that echoes our streams and opens 5 of its own
+    await exchangeWithGoServer();
+  });
+
+  it('ends each stream after its last data frame when writes reach the Go server late', async () => {
+    // Given a connection on which every write reaches the Go server separately, after a timer
+    // (a busy host), so a FIN sent ahead of a data frame would end the Go reader early
+    // Then the same exchange loses no byte in either direction
+    await exchangeWithGoServer((conn) => lateWrites(conn));
   });
 
   it('holds writes back while the Go reader is slow, then delivers everything', async () => {
