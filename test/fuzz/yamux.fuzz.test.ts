@@ -5,6 +5,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { encodeHeader, Flag, FrameType, YamuxSession, type YamuxStream } from '../../src/plugin/yamux/index.js';
 
 // Random and mutated yamux frames thrown at a live session over a real socket: the session
@@ -83,7 +84,9 @@ describe('yamux session under random frames', function () {
   after(() => server.close());
 
   it(`survives ${FRAMES} frames without crashing, hanging or growing`, async () => {
-    const heapBefore = process.memoryUsage().heapUsed;
+    // Live heap only: without a collection first, garbage not yet collected decided the result.
+    expect(global.gc, 'run node with --expose-gc (.mocharc.json sets it)').to.be.a('function');
+    const heapBefore = await liveHeap();
     let sent = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: FRAMES_PER_CONNECTION, maxLength: FRAMES_PER_CONNECTION }), async (frames) => {
@@ -107,11 +110,21 @@ describe('yamux session under random frames', function () {
       }),
       { numRuns: Math.ceil(FRAMES / FRAMES_PER_CONNECTION) },
     );
-    global.gc?.();
-    const grownMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+    const grownMiB = ((await liveHeap()) - heapBefore) / 2 ** 20;
     expect(sent).to.be.at.least(FRAMES);
     expect(live).to.equal(0);
     expect(sessions).to.equal(Math.ceil(FRAMES / FRAMES_PER_CONNECTION));
-    expect(grownMiB).to.be.below(64);
+    // What stays is about 1.5 MiB of compiled code and caches; keeping each of the 10 000
+    // sessions reachable (with its socket) adds about 40 MiB.
+    expect(grownMiB).to.be.below(8);
   });
 });
+
+/** Heap in use after full collections (closed sockets free their handles a turn later). */
+async function liveHeap(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    global.gc!();
+    await turn();
+  }
+  return process.memoryUsage().heapUsed;
+}
