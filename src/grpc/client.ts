@@ -42,7 +42,8 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
   const describe = (method: string, err: unknown): string => {
     const e = err as grpc.ServiceError;
     if (e.code === grpc.status.DEADLINE_EXCEEDED) return `companion ${options.address} did not answer ${method} within ${deadlineMs} ms`;
-    if (e.code === grpc.status.UNAVAILABLE) return `companion ${options.address} is unavailable: ${e.details}`;
+    // grpc-js appends an empty "Resolution note:" to connection failures.
+    if (e.code === grpc.status.UNAVAILABLE) return `companion ${options.address} is unavailable: ${e.details.replace(/\s*Resolution note:\s*$/, '')}`;
     return `companion ${options.address} rejected ${method}: ${e.details ?? String(err)}`;
   };
 
