@@ -14,12 +14,7 @@ export const invalidOption = (field: string, detail: string): string => `${field
 export const relabelFailed = (namespace: string, pod: string): string =>
   `could not set the rollouts-pod-template-hash label of pod ${namespace}/${pod}`;
 
-export const listFailed = (resource: string): string => `could not list ${resource}`;
-
 export const watchFailed = (resource: string): string => `the watch on ${resource} failed`;
-
-export const leaseFailed = (namespace: string, name: string): string =>
-  `could not acquire or renew lease ${namespace}/${name}`;
 
 export const adoptionWarning = (rollout: string, hash: string): string =>
   `not labelled rollouts-pod-template-hash=${hash}: this pod has no controller and matches the selector of Rollout ${rollout}, ` +
