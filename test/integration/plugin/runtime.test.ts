@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { ruleWeights } from '../../support/routes.js';
 import { CANARY, describeRun, httpRoute, requireHost, ROOT, runHost, seedAndRollout, STABLE } from './support.js';
+import { requireTool } from '../../support/tooling.js';
 
 // The install recipe for the stock distroless-static controller: scripts/plugin-runtime.sh
 // assembles /plugin (static launcher, node, node's own glibc and loader, the bundle), and the
@@ -24,13 +25,10 @@ describe('plugin runtime without a shell or libc (chroot into /plugin only)', fu
 
   before(async function () {
     requireHost();
+    // chroot needs root; CI runs as root (its .ci/run installs packages), developers often don't.
     if (process.getuid?.() !== 0) return this.skip();
-    try {
-      await run('go', ['version']);
-      await run('chroot', ['--version']);
-    } catch {
-      return this.skip();
-    }
+    const tools = await Promise.all([run('go', ['version']), run('chroot', ['--version'])]).then(() => true, () => false);
+    requireTool(this, tools, 'go or chroot is missing');
     fakeRoot = mkdtempSync(join(tmpdir(), 'distroless-'));
     await run(join(ROOT, 'scripts/plugin-runtime.sh'), [join(fakeRoot, 'plugin')], {
       env: { ...process.env, GOCACHE: process.env.GOCACHE ?? join(ROOT, '.build/gocache') },

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import { requireTool } from '../../support/tooling.js';
 
 const run = promisify(execFile);
 
@@ -42,12 +43,8 @@ describe('in-process API server: kubectl', () => {
   let kubeconfig: string;
 
   before(async function () {
-    try {
-      await run('kubectl', ['version', '--client']);
-    } catch (err) {
-      if (process.env.CI) throw new Error('kubectl is missing; .ci/run installs it (apt-get install kubectl)', { cause: err });
-      this.skip();
-    }
+    const kubectl = await run('kubectl', ['version', '--client']).then(() => true, () => false);
+    requireTool(this, kubectl, 'kubectl is missing');
   });
   beforeEach(async () => {
     server = await startApiServer();

@@ -21,6 +21,7 @@ import {
   type RpcReply,
 } from '../../../src/plugin/netrpc.js';
 import { fixture, fixtureJson, plain } from '../../fixtures/gob/fixtures.js';
+import { requireTool } from '../../support/tooling.js';
 
 // The golden session (test/fixtures/gob/session-*.gob) is a real Go net/rpc client
 // talking to a real Go net/rpc server whose receivers behave like `golden` below.
@@ -175,10 +176,7 @@ describe('net/rpc server', () => {
 
   it('serves a live Go net/rpc client (built by `npm test`\'s scripts/ensure-gphost.sh)', async function () {
     const gen = new URL('../../../.build/gob-gen/gen', import.meta.url).pathname;
-    if (!existsSync(gen)) {
-      if (process.env.CI) throw new Error(`${gen} is missing: scripts/ensure-gphost.sh builds it`);
-      this.skip();
-    }
+    requireTool(this, existsSync(gen), `${gen} is missing: scripts/ensure-gphost.sh builds it`);
     const server = createServer((socket) => void serveNetRpc(socket, golden));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { YamuxSession, type YamuxStream } from '../../../src/plugin/yamux/index.js';
 import { lateWrites, sameBytes } from './yamux-chaos.js';
 import { buildYamuxPeer, runPeer, socketPath } from './yamux-peer.js';
+import { requireTool } from '../../support/tooling.js';
 
 // Interop with hashicorp/yamux, the session layer of every go-plugin host.
 
@@ -58,7 +59,7 @@ describe('yamux session against hashicorp/yamux', function () {
   let server: Server | undefined;
 
   before(async function () {
-    if (!(await buildYamuxPeer())) this.skip();
+    requireTool(this, await buildYamuxPeer(), 'go is missing: the hashicorp/yamux peer cannot be built');
   });
 
   afterEach(() => {
