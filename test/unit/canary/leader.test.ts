@@ -64,6 +64,18 @@ describe('canary leader election', () => {
     await Promise.all(electors.splice(0).map((e) => e.stop()));
   });
 
+  /** Two replicas: a holds the lease, b is standing by. */
+  async function aLeadsBWaits() {
+    const leases = new FakeLeases();
+    const a = candidate(leases, 'replica-a');
+    const b = candidate(leases, 'replica-b');
+    electors.push(b.elector);
+    a.elector.start();
+    await until(() => a.elector.isLeader(), 'a to lead');
+    b.elector.start();
+    return { leases, a, b };
+  }
+
   it('Given no lease, Then the candidate creates it, leads and may write', async () => {
     const leases = new FakeLeases();
     const a = candidate(leases, 'replica-a');
@@ -115,13 +127,7 @@ describe('canary leader election', () => {
   });
 
   it('Given the holder stops without releasing, Then another takes over after the lease expires, counting a transition', async () => {
-    const leases = new FakeLeases();
-    const a = candidate(leases, 'replica-a');
-    const b = candidate(leases, 'replica-b');
-    electors.push(b.elector);
-    a.elector.start();
-    await until(() => a.elector.isLeader(), 'a to lead');
-    b.elector.start();
+    const { leases, a, b } = await aLeadsBWaits();
     await a.elector.stop();
     expect(a.elector.canWrite()).to.equal(false);
     await until(() => b.elector.isLeader(), 'b to take over');
@@ -129,13 +135,7 @@ describe('canary leader election', () => {
   });
 
   it('Given the holder releases, Then another takes over without waiting for expiry', async () => {
-    const leases = new FakeLeases();
-    const a = candidate(leases, 'replica-a');
-    const b = candidate(leases, 'replica-b');
-    electors.push(b.elector);
-    a.elector.start();
-    await until(() => a.elector.isLeader(), 'a to lead');
-    b.elector.start();
+    const { leases, a, b } = await aLeadsBWaits();
     await a.elector.stop();
     await a.elector.release();
     expect(leases.lease?.spec?.holderIdentity).to.equal(undefined);
