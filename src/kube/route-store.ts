@@ -61,11 +61,11 @@ export class KubeRouteStore implements RouteStore {
     }
   }
 
-  update(ref: RouteRef, mutate: RouteMutation): Promise<{ route: RouteObject; written: boolean }> {
+  update(ref: RouteRef, mutate: RouteMutation, read?: RouteObject): Promise<{ route: RouteObject; written: boolean }> {
     return this.queue.run(`${ref.kind}/${ref.namespace}/${ref.name}`, async () => {
       const r = ROUTE_RESOURCES[ref.kind];
       for (let attempt = 0; ; attempt++) {
-        const current = await this.get(ref);
+        const current = attempt === 0 && read ? read : await this.get(ref);
         const next = mutate(structuredClone(current));
         if (next === null) return { route: current, written: false };
         next.metadata.resourceVersion = current.metadata.resourceVersion;

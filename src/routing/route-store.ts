@@ -67,8 +67,10 @@ export interface RouteStore {
    * resourceVersion it read (a full-object replace, so a route is never half-written);
    * on 409 Conflict re-reads and re-applies, a bounded number of times. Writes to the
    * same route are serialized. Resolves to the object as stored and whether it wrote.
+   * `read` is the route as the caller just read it: the first attempt starts from it instead
+   * of reading again (a stale copy only costs a 409 and a re-read).
    */
-  update(ref: RouteRef, mutate: RouteMutation): Promise<{ route: RouteObject; written: boolean }>;
+  update(ref: RouteRef, mutate: RouteMutation, read?: RouteObject): Promise<{ route: RouteObject; written: boolean }>;
   /** Whether a core/v1 Service exists. */
   serviceExists(namespace: string, name: string): Promise<boolean>;
 }

@@ -202,18 +202,18 @@ export class TrafficRouter implements TrafficRouterApi {
   /** Plans every route first; writes only when all plans succeed, and only routes that change. */
   private async apply(routes: readonly LoadedRoute[], plan: Plan): Promise<void> {
     const errors: unknown[] = [];
-    const changed: RouteRef[] = [];
-    for (const { entry, route } of routes) {
+    const changed: LoadedRoute[] = [];
+    for (const loaded of routes) {
       try {
-        if (plan(route, entry.ref)) changed.push(entry.ref);
+        if (plan(loaded.route, loaded.entry.ref)) changed.push(loaded);
       } catch (e) {
         errors.push(e);
       }
     }
     if (errors.length) throw combined(errors);
-    for (const ref of changed) {
+    for (const { entry: { ref }, route } of changed) {
       try {
-        await this.store.update(ref, (current) => plan(current, ref));
+        await this.store.update(ref, (current) => plan(current, ref), route);
       } catch (cause) {
         throw new Error(msg.updateFailed(ref), { cause });
       }
