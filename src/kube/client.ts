@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type Configuration } from '@kubernetes/client-node';
 import { RateLimiter } from './rate-limit.js';
 
 // Kubernetes access for the companion: kubeconfig (KUBECONFIG, ~/.kube/config) or in-cluster
@@ -22,6 +22,7 @@ export class KubeClient {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
   private readonly limiter: RateLimiter;
+  private readonly apis = new Map<unknown, unknown>();
 
   constructor(options: KubeClientOptions = {}) {
     this.kubeConfig = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
@@ -29,6 +30,20 @@ export class KubeClient {
     this.core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
     this.limiter = new RateLimiter(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST);
+  }
+
+  /**
+   * An API class of @kubernetes/client-node bound to this client's configuration. Every API
+   * request of the process goes through a KubeClient (one connection pool, one rate limit):
+   * use this instead of kubeConfig.makeApiClient.
+   */
+  api<T>(apiClass: new (config: Configuration) => T): T {
+    let api = this.apis.get(apiClass);
+    if (!api) {
+      api = this.kubeConfig.makeApiClient(apiClass as never);
+      this.apis.set(apiClass, api);
+    }
+    return api as T;
   }
 
   /** Runs one API call once the rate limit allows it. */

@@ -24,6 +24,17 @@ export const Verified = {
 } as const;
 export type Verified = (typeof Verified)[keyof typeof Verified];
 
+/**
+ * What every call carries besides its arguments: the caller's cancellation and deadline.
+ * Work for a caller that has gone (gRPC cancelled, plugin session closed, deadline passed)
+ * is not written. Optional so that tests and the CLI can call without one.
+ */
+export interface CallContext {
+  signal?: AbortSignal;
+  /** Epoch milliseconds after which the caller no longer waits. */
+  deadline?: number;
+}
+
 export interface RpcResult {
   /** Empty on success, a human-readable reason otherwise (the plugin's RpcError.ErrorString). */
   error: string;
