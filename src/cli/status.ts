@@ -7,7 +7,8 @@ import type { Rollout } from '../routing/rollout.js';
 import { RouteNotFoundError, type RouteObject, type RouteRef } from '../routing/route-store.js';
 import { KubeClient } from '../kube/client.js';
 import { KubeRouteStore } from '../kube/route-store.js';
-import { apiError } from '../kube/api-error.js';
+import { apiErrorMessage } from '../kube/api-error.js';
+import { rolloutTarget } from '../kube/rollouts.js';
 import { readRollout } from './manifests.js';
 
 // `rollouts-companion status --rollout NAME|FILE`: what the routes of one Rollout look like
@@ -43,15 +44,17 @@ export function statusCommand(): Command {
 
 async function fetchRollout(kube: KubeClient, opts: StatusOptions): Promise<Rollout> {
   try {
-    return (await kube.custom.getNamespacedCustomObject({
-      group: 'argoproj.io',
-      version: 'v1alpha1',
-      namespace: opts.namespace,
-      plural: 'rollouts',
-      name: opts.rollout,
-    })) as Rollout;
+    return (await kube.call(() =>
+      kube.custom.getNamespacedCustomObject({
+        group: 'argoproj.io',
+        version: 'v1alpha1',
+        namespace: opts.namespace,
+        plural: 'rollouts',
+        name: opts.rollout,
+      }),
+    )) as Rollout;
   } catch (err) {
-    throw apiError(`reading Rollout ${opts.namespace}/${opts.rollout} (pass a manifest file to --rollout to skip this)`, err);
+    throw new Error(`${apiErrorMessage(rolloutTarget(opts.namespace, opts.rollout), err)} (pass a manifest file to --rollout to skip this)`, { cause: err });
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
+import { PLUGIN_TYPE, Verified, type CallContext, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../routing/rollout.js';
 import { toDestinations, toHeaderRoute, toMirrorRoute, toTarget, trafficRouterClientConstructor } from './contract.js';
 
@@ -31,12 +31,19 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const pluginName = options.pluginName ?? '';
 
-  const unary = <T>(method: string, request: object): Promise<T> =>
+  // The caller's own deadline and cancellation travel on to the companion.
+  const unary = <T>(method: string, request: object, ctx?: CallContext): Promise<T> =>
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Function>)[method]!;
-      fn.call(client, request, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, reply: T) =>
-        err ? reject(err) : resolve(reply),
-      );
+      const deadline = Math.min(Date.now() + deadlineMs, ctx?.deadline ?? Infinity);
+      const onAbort = () => call.cancel();
+      const call = fn.call(client, request, { deadline }, (err: grpc.ServiceError | null, reply: T) => {
+        ctx?.signal?.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(reply);
+      }) as grpc.ClientUnaryCall;
+      if (ctx?.signal?.aborted) call.cancel();
+      else ctx?.signal?.addEventListener('abort', onAbort, { once: true });
     });
 
   const describe = (method: string, err: unknown): string => {
@@ -47,9 +54,9 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
     return `companion ${options.address} rejected ${method}: ${e.details ?? String(err)}`;
   };
 
-  const rpc = async (method: string, request: object): Promise<RpcResult> => {
+  const rpc = async (method: string, request: object, ctx?: CallContext): Promise<RpcResult> => {
     try {
-      return { error: (await unary<{ error: string }>(method, request)).error };
+      return { error: (await unary<{ error: string }>(method, request, ctx)).error };
     } catch (err) {
       return { error: describe(method, err) };
     }
@@ -58,32 +65,33 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
   const target = (rollout: Rollout) => toTarget(rollout, pluginName);
 
   return {
-    initPlugin: (rollout?: Rollout) => rpc('InitPlugin', rollout ? { target: target(rollout) } : { target: { rolloutJson: '', pluginName } }),
-    updateHash: (rollout: Rollout, canaryHash: string, stableHash: string, ds: WeightDestination[]) =>
-      rpc('UpdateHash', { target: target(rollout), canaryHash, stableHash, additionalDestinations: toDestinations(ds) }),
-    setWeight: (rollout: Rollout, desiredWeight: number, ds: WeightDestination[]) =>
-      rpc('SetWeight', { target: target(rollout), desiredWeight, additionalDestinations: toDestinations(ds) }),
-    setHeaderRoute: (rollout: Rollout, headerRoute: SetHeaderRoute) =>
-      rpc('SetHeaderRoute', { target: target(rollout), headerRoute: toHeaderRoute(headerRoute) }),
-    setMirrorRoute: (rollout: Rollout, mirrorRoute: SetMirrorRoute) =>
-      rpc('SetMirrorRoute', { target: target(rollout), mirrorRoute: toMirrorRoute(mirrorRoute) }),
-    removeManagedRoutes: (rollout: Rollout) => rpc('RemoveManagedRoutes', { target: target(rollout) }),
-    verifyWeight: async (rollout: Rollout, desiredWeight: number, ds: WeightDestination[]): Promise<VerifyResult> => {
+    initPlugin: (rollout?: Rollout, ctx?: CallContext) =>
+      rpc('InitPlugin', rollout ? { target: target(rollout) } : { target: { rolloutJson: '', pluginName } }, ctx),
+    updateHash: (rollout: Rollout, canaryHash: string, stableHash: string, ds: WeightDestination[], ctx?: CallContext) =>
+      rpc('UpdateHash', { target: target(rollout), canaryHash, stableHash, additionalDestinations: toDestinations(ds) }, ctx),
+    setWeight: (rollout: Rollout, desiredWeight: number, ds: WeightDestination[], ctx?: CallContext) =>
+      rpc('SetWeight', { target: target(rollout), desiredWeight, additionalDestinations: toDestinations(ds) }, ctx),
+    setHeaderRoute: (rollout: Rollout, headerRoute: SetHeaderRoute, ctx?: CallContext) =>
+      rpc('SetHeaderRoute', { target: target(rollout), headerRoute: toHeaderRoute(headerRoute) }, ctx),
+    setMirrorRoute: (rollout: Rollout, mirrorRoute: SetMirrorRoute, ctx?: CallContext) =>
+      rpc('SetMirrorRoute', { target: target(rollout), mirrorRoute: toMirrorRoute(mirrorRoute) }, ctx),
+    removeManagedRoutes: (rollout: Rollout, ctx?: CallContext) => rpc('RemoveManagedRoutes', { target: target(rollout) }, ctx),
+    verifyWeight: async (rollout: Rollout, desiredWeight: number, ds: WeightDestination[], ctx?: CallContext): Promise<VerifyResult> => {
       try {
-        const r = await unary<{ verified: number; error: string; reason: string }>('VerifyWeight', {
-          target: target(rollout),
-          desiredWeight,
-          additionalDestinations: toDestinations(ds),
-        });
+        const r = await unary<{ verified: number; error: string; reason: string }>(
+          'VerifyWeight',
+          { target: target(rollout), desiredWeight, additionalDestinations: toDestinations(ds) },
+          ctx,
+        );
         return { verified: r.verified as Verified, error: r.error, ...(r.reason ? { reason: r.reason } : {}) };
       } catch (err) {
         return { verified: Verified.NotVerified, error: describe('VerifyWeight', err) };
       }
     },
     // Type must answer even when the companion is down: the controller only logs it.
-    type: async () => {
+    type: async (ctx?: CallContext) => {
       try {
-        return (await unary<{ type: string }>('Type', {})).type;
+        return (await unary<{ type: string }>('Type', {}, ctx)).type;
       } catch {
         return PLUGIN_TYPE;
       }

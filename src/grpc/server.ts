@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import type { Logger } from 'pino';
-import { Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
+import { OverloadedError, Verified, type CallContext, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
 import type { Rollout } from '../routing/rollout.js';
 import {
   SERVICE_NAME,
@@ -27,7 +27,7 @@ export type RouterFor = (pluginName: string) => TrafficRouterApi;
 export interface CompanionServerOptions {
   routerFor: RouterFor;
   logger: Logger;
-  /** Called after every RPC; result is 'ok', 'error' (an error string), 'not_verified' or 'invalid'. */
+  /** Called after every RPC; result is 'ok', 'error' (an error string), 'not_verified', 'invalid' or 'overloaded'. */
   observe?: (method: string, result: string, seconds: number) => void;
 }
 
@@ -41,48 +41,49 @@ interface Req {
   mirrorRoute?: SetMirrorRouteMsg | null;
 }
 
-type Handler = (req: Req) => Promise<{ reply: object; result: string; rollout?: Rollout }>;
+type Handler = (req: Req, ctx: CallContext) => Promise<{ reply: object; result: string; rollout?: Rollout }>;
 
 export function createCompanionServer(options: CompanionServerOptions): { server: grpc.Server; health: HealthImplementation } {
   const { routerFor, logger } = options;
   const server = new grpc.Server();
 
   const withRollout =
-    (call: (router: TrafficRouterApi, rollout: Rollout, req: Req) => Promise<RpcResult>): Handler =>
-    async (req) => {
+    (call: (router: TrafficRouterApi, rollout: Rollout, req: Req, ctx: CallContext) => Promise<RpcResult>): Handler =>
+    async (req, ctx) => {
       const { rollout, pluginName } = fromTarget(req.target);
-      const r = await call(routerFor(pluginName), rollout, req);
+      const r = await call(routerFor(pluginName), rollout, req, ctx);
       return { reply: { error: r.error }, result: r.error ? 'error' : 'ok', rollout };
     };
 
   const handlers: Record<string, Handler> = {
-    InitPlugin: async (req) => {
+    InitPlugin: async (req, ctx) => {
       if (!req.target?.rolloutJson) {
-        const r = await routerFor(req.target?.pluginName ?? '').initPlugin();
+        const r = await routerFor(req.target?.pluginName ?? '').initPlugin(undefined, ctx);
         return { reply: { error: r.error }, result: r.error ? 'error' : 'ok' };
       }
-      return withRollout((router, rollout) => router.initPlugin(rollout))(req);
+      return withRollout((router, rollout, _req, c) => router.initPlugin(rollout, c))(req, ctx);
     },
-    UpdateHash: withRollout((router, rollout, req) =>
-      router.updateHash(rollout, req.canaryHash ?? '', req.stableHash ?? '', fromDestinations(req.additionalDestinations)),
+    UpdateHash: withRollout((router, rollout, req, ctx) =>
+      router.updateHash(rollout, req.canaryHash ?? '', req.stableHash ?? '', fromDestinations(req.additionalDestinations), ctx),
     ),
-    SetWeight: withRollout((router, rollout, req) =>
-      router.setWeight(rollout, req.desiredWeight ?? 0, fromDestinations(req.additionalDestinations)),
+    SetWeight: withRollout((router, rollout, req, ctx) =>
+      router.setWeight(rollout, req.desiredWeight ?? 0, fromDestinations(req.additionalDestinations), ctx),
     ),
-    SetHeaderRoute: withRollout((router, rollout, req) => router.setHeaderRoute(rollout, fromHeaderRoute(req.headerRoute))),
-    SetMirrorRoute: withRollout((router, rollout, req) => router.setMirrorRoute(rollout, fromMirrorRoute(req.mirrorRoute))),
-    RemoveManagedRoutes: withRollout((router, rollout) => router.removeManagedRoutes(rollout)),
-    VerifyWeight: async (req) => {
+    SetHeaderRoute: withRollout((router, rollout, req, ctx) => router.setHeaderRoute(rollout, fromHeaderRoute(req.headerRoute), ctx)),
+    SetMirrorRoute: withRollout((router, rollout, req, ctx) => router.setMirrorRoute(rollout, fromMirrorRoute(req.mirrorRoute), ctx)),
+    RemoveManagedRoutes: withRollout((router, rollout, _req, ctx) => router.removeManagedRoutes(rollout, ctx)),
+    VerifyWeight: async (req, ctx) => {
       const { rollout, pluginName } = fromTarget(req.target);
       const r: VerifyResult = await routerFor(pluginName).verifyWeight(
         rollout,
         req.desiredWeight ?? 0,
         fromDestinations(req.additionalDestinations),
+        ctx,
       );
       const result = r.error ? 'error' : r.verified === Verified.NotVerified ? 'not_verified' : 'ok';
       return { reply: { verified: r.verified, error: r.error, reason: r.reason ?? '' }, result, rollout };
     },
-    Type: async () => ({ reply: { type: await routerFor('').type() }, result: 'ok' }),
+    Type: async (_req, ctx) => ({ reply: { type: await routerFor('').type(ctx) }, result: 'ok' }),
   };
 
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -95,12 +96,23 @@ export function createCompanionServer(options: CompanionServerOptions): { server
         const level = result === 'ok' || result === 'not_verified' ? 'debug' : 'warn';
         logger[level]({ method, result, durationMs: Math.round(seconds * 1e4) / 10, ...fields }, `${method} ${result}`);
       };
-      handle(call.request).then(
+      // The caller's cancellation and deadline reach every API request this call makes.
+      const cancelled = new AbortController();
+      call.once('cancelled', () => cancelled.abort(new Error('the gRPC call was cancelled')));
+      const deadline = call.getDeadline();
+      const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+      const ctx: CallContext = { signal: cancelled.signal, ...(Number.isFinite(deadlineMs) ? { deadline: deadlineMs } : {}) };
+      handle(call.request, ctx).then(
         ({ reply, result, rollout }) => {
           finish(result, { rollout: rolloutName(rollout), ...reply });
           callback(null, reply);
         },
         (err: Error) => {
+          if (err instanceof OverloadedError) {
+            finish('overloaded', { err: err.message });
+            callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: err.message });
+            return;
+          }
           // Malformed requests are the caller's fault: INVALID_ARGUMENT with the reason.
           finish('invalid', { err: err.message });
           callback({ code: grpc.status.INVALID_ARGUMENT, details: err.message });

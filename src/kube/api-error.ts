@@ -1,10 +1,40 @@
 import { ApiException } from '@kubernetes/client-node';
+import { RouteStoreError } from '../routing/route-store.js';
+import * as msg from './errors.js';
+import type { ApiTarget } from './errors.js';
+
+export type { ApiTarget } from './errors.js';
 
 // client-node's ApiException message embeds the whole response (headers included); users
-// need the status code and the API server's own sentence.
+// need one line: the object, the verb and the API server's own reason.
+
+/** Why a request got no HTTP answer (see KubeClient.call). */
+export const NoAnswer = {
+  /** The per-request deadline passed: the request was aborted and its socket destroyed. */
+  Timeout: 'Timeout',
+  /** The caller went away (cancelled, or its deadline passed). */
+  Abandoned: 'Abandoned',
+  /** Connection refused, reset, or the response was cut short. */
+  Unreachable: 'Unreachable',
+} as const;
+export type NoAnswer = (typeof NoAnswer)[keyof typeof NoAnswer];
+
+/** A request that got no HTTP answer; the message is the low-level detail, for logs. */
+export class NoAnswerError extends Error {
+  constructor(
+    readonly why: NoAnswer,
+    message: string,
+    /** For timeouts: the per-request deadline in ms. */
+    readonly timeoutMs = 0,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'NoAnswerError';
+  }
+}
 
 export interface ApiErrorInfo {
-  /** HTTP status, or 0 when the server could not be reached. */
+  /** HTTP status, or 0 when the server did not answer. */
   status: number;
   reason: string;
   message: string;
@@ -16,13 +46,20 @@ export function apiErrorInfo(err: unknown): ApiErrorInfo {
     return {
       status: err.code,
       reason: typeof body?.reason === 'string' ? body.reason : '',
-      message: typeof body?.message === 'string' ? body.message : `HTTP ${err.code}`,
+      message: oneLine(typeof body?.message === 'string' ? body.message : `HTTP ${err.code}`),
     };
   }
+  if (err instanceof NoAnswerError) return { status: 0, reason: err.why, message: oneLine(err.message) };
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
   const code = e?.cause?.code ?? e?.code;
   const detail = e?.cause?.message ?? e?.message ?? String(err);
-  return { status: 0, reason: code ?? 'Unreachable', message: `API server unreachable: ${detail}` };
+  return { status: 0, reason: code ?? NoAnswer.Unreachable, message: oneLine(detail) };
+}
+
+/** Server messages may span lines or be huge; an error line must not. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
 }
 
 function parseBody(body: unknown): Record<string, unknown> | undefined {
@@ -36,8 +73,38 @@ function parseBody(body: unknown): Record<string, unknown> | undefined {
   }
 }
 
-/** An error for a failed API call whose message says what was attempted and why it failed. */
-export function apiError(action: string, err: unknown): Error {
+/**
+ * A failed request as one line naming the object, the verb and the server's reason (a
+ * RouteStoreError: error text shown to users stops at it). `server` names the API server for
+ * "unreachable"; `attempts` is how many writes a conflict loop made.
+ */
+export function apiError(target: ApiTarget, err: unknown, options: { server?: string; attempts?: number } = {}): RouteStoreError {
+  return new RouteStoreError(apiErrorMessage(target, err, options), { cause: err });
+}
+
+export function apiErrorMessage(target: ApiTarget, err: unknown, options: { server?: string; attempts?: number } = {}): string {
   const info = apiErrorInfo(err);
-  return new Error(`${action}: ${info.message}`, { cause: err });
+  if (err instanceof NoAnswerError) {
+    if (err.why === NoAnswer.Timeout) return msg.timedOut(target, err.timeoutMs);
+    if (err.why === NoAnswer.Abandoned) return msg.abandoned(target);
+  }
+  switch (info.status) {
+    case 0:
+      return msg.unreachable(target, options.server ?? 'API server', info.message);
+    case 401:
+      return msg.unauthorized(target);
+    case 403:
+      return msg.forbidden(target);
+    case 404:
+      return msg.notFound(target);
+    case 409:
+      return options.attempts ? msg.conflictsExhausted(target, options.attempts) : msg.otherStatus(target, 409, info.message);
+    case 400:
+    case 422:
+      return msg.invalid(target, info.message);
+    case 429:
+      return msg.throttled(target, info.message);
+    default:
+      return info.status >= 500 ? msg.serverError(target, info.status, info.reason, info.message) : msg.otherStatus(target, info.status, info.message);
+  }
 }

@@ -1,8 +1,32 @@
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type Configuration } from '@kubernetes/client-node';
-import { RateLimiter } from './rate-limit.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import * as http from 'node:http';
+import * as https from 'node:https';
 
-// Kubernetes access for the companion: kubeconfig (KUBECONFIG, ~/.kube/config) or in-cluster
-// credentials, through @kubernetes/client-node only, behind a client-side rate limit.
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  RequestContext,
+  ResponseContext,
+  ServerConfiguration,
+  createConfiguration,
+  wrapHttpLibrary,
+  type Configuration,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
+
+import { OverloadedError, type CallContext } from '../routing/api.js';
+import { NoAnswer, NoAnswerError } from './api-error.js';
+import * as msg from './errors.js';
+import { DEFAULT_MAX_QUEUED, QueueFullError, RateLimiter } from './rate-limit.js';
+
+// Kubernetes access for the whole process: kubeconfig (KUBECONFIG, ~/.kube/config) or
+// in-cluster credentials, through @kubernetes/client-node's API classes, with our own HTTP
+// layer underneath. client-node 1.4 would build a new agent (a new connection, a new TLS
+// handshake) per request and uses node-fetch, whose promise never settles when a response is
+// cut short; here every request of the process shares one keep-alive pool, has a deadline
+// shorter than its caller's, and is aborted (socket destroyed) when that deadline passes.
 
 export interface KubeClientOptions {
   /** A kubeconfig file; defaults to KUBECONFIG, ~/.kube/config, then in-cluster. */
@@ -12,10 +36,48 @@ export interface KubeClientOptions {
   context?: string;
   qps?: number;
   burst?: number;
+  /** Requests that may wait for the rate limit before new ones are refused (OverloadedError). */
+  maxQueued?: number;
+  /** Longest single request attempt, in ms. */
+  requestTimeoutMs?: number;
+  /** How long a call without a caller deadline may take in all, retries included, in ms. */
+  callTimeoutMs?: number;
+  /** Sockets per API server in the pool. */
+  maxSockets?: number;
+  /** Reports every request attempt (for metrics). */
+  observer?: RequestObserver;
 }
 
-export const DEFAULT_QPS = 20;
-export const DEFAULT_BURST = 40;
+/** One API request attempt as the observer sees it. */
+export interface RequestObservation {
+  /** Kubernetes verb: get, list, watch, create, update, patch, delete. */
+  verb: string;
+  /** Plural resource, with its group when not core: "httproutes.gateway.networking.k8s.io". */
+  resource: string;
+  /** HTTP status; 0 when there was no answer (timeout, reset, abandoned). */
+  code: number;
+  seconds: number;
+}
+export type RequestObserver = (observation: RequestObservation) => void;
+
+// One reconcile pass of 100 Rollouts (UpdateHash, SetWeight, VerifyWeight: about one read
+// per route each) fits in the burst; client-go's 5/10 would throttle a single busy Rollout.
+export const DEFAULT_QPS = 100;
+export const DEFAULT_BURST = 300;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_SOCKETS = 16;
+/** Responses larger than this are refused: a runaway list must not exhaust memory. */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+const RETRY_BASE_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+/** The attempt a request belongs to, found by the HTTP layer through async context. */
+interface AttemptScope {
+  signal: AbortSignal;
+}
+const attemptScope = new AsyncLocalStorage<AttemptScope>();
 
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
@@ -23,38 +85,336 @@ export class KubeClient {
   readonly custom: CustomObjectsApi;
   private readonly limiter: RateLimiter;
   private readonly apis = new Map<unknown, unknown>();
+  private readonly configuration: Configuration;
+  private readonly observers = new Set<RequestObserver>();
+  private readonly requestTimeoutMs: number;
+  private readonly callTimeoutMs: number;
+  private readonly pool: ConnectionPool;
 
   constructor(options: KubeClientOptions = {}) {
     this.kubeConfig = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
     if (options.context) this.kubeConfig.setCurrentContext(options.context);
-    this.core = this.kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = this.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.limiter = new RateLimiter(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST);
+    this.limiter = new RateLimiter(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    if (options.observer) this.observers.add(options.observer);
+    this.pool = new ConnectionPool(this.kubeConfig, options.maxSockets ?? DEFAULT_MAX_SOCKETS);
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.configuration = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: this.pool },
+      httpApi: wrapHttpLibrary({ send: (request) => this.send(request) }),
+    });
+    this.core = this.api(CoreV1Api);
+    this.custom = this.api(CustomObjectsApi);
   }
 
   /**
    * An API class of @kubernetes/client-node bound to this client's configuration. Every API
-   * request of the process goes through a KubeClient (one connection pool, one rate limit):
-   * use this instead of kubeConfig.makeApiClient.
+   * request of the process goes through a KubeClient (one connection pool, one rate limit,
+   * one retry policy): use this instead of kubeConfig.makeApiClient.
    */
   api<T>(apiClass: new (config: Configuration) => T): T {
     let api = this.apis.get(apiClass);
     if (!api) {
-      api = this.kubeConfig.makeApiClient(apiClass as never);
+      api = new apiClass(this.configuration);
       this.apis.set(apiClass, api);
     }
     return api as T;
   }
 
-  /** Runs one API call once the rate limit allows it. */
-  async call<T>(request: () => Promise<T>): Promise<T> {
-    await this.limiter.acquire();
-    return request();
+  /** Adds a request observer; returns a function that removes it. */
+  onRequest(observer: RequestObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /**
+   * Runs one API request (one client-node API method call) for a caller. Waits for the rate
+   * limit (refused with OverloadedError when its queue is full), gives every attempt a
+   * deadline shorter than the caller's, and retries 429, 5xx, resets and timeouts with
+   * jittered exponential back-off while the caller's deadline allows. 409 is not retried
+   * here: only the writer can re-read and re-plan (see `backoff`). Rejects with the client's
+   * ApiException for an HTTP error, NoAnswerError when there was no answer.
+   */
+  async call<T>(request: () => Promise<T>, ctx?: CallContext): Promise<T> {
+    const deadline = Math.min(ctx?.deadline ?? Infinity, Date.now() + this.callTimeoutMs);
+    for (let attempt = 0; ; attempt++) {
+      const attemptAbort = new AbortController();
+      const onCallerGone = () => attemptAbort.abort(new NoAnswerError(NoAnswer.Abandoned, 'the caller went away'));
+      const remaining = deadline - Date.now();
+      const timeoutMs = Math.min(this.requestTimeoutMs, remaining - replyMargin(remaining));
+      if (ctx?.signal?.aborted || timeoutMs <= 0) throw new NoAnswerError(NoAnswer.Abandoned, 'the caller went away');
+      const timer = setTimeout(
+        () => attemptAbort.abort(new NoAnswerError(NoAnswer.Timeout, `no answer within ${timeoutMs} ms`, timeoutMs)),
+        timeoutMs,
+      );
+      ctx?.signal?.addEventListener('abort', onCallerGone, { once: true });
+      try {
+        try {
+          await this.limiter.acquire(attemptAbort.signal);
+        } catch (err) {
+          if (err instanceof QueueFullError) throw new OverloadedError(msg.overloaded(err.limit), { cause: err });
+          throw err;
+        }
+        return await untilAborted(
+          attemptScope.run({ signal: attemptAbort.signal }, request),
+          attemptAbort.signal,
+        );
+      } catch (err) {
+        const wait = retryDelay(err, attempt);
+        if (wait === undefined || ctx?.signal?.aborted || Date.now() + wait >= deadline - replyMargin(deadline - Date.now())) throw err;
+        await sleep(wait, ctx?.signal);
+      } finally {
+        clearTimeout(timer);
+        ctx?.signal?.removeEventListener('abort', onCallerGone);
+      }
+    }
+  }
+
+  /**
+   * Waits before the next attempt of a read-modify-write that hit 409 (jittered exponential
+   * back-off). Resolves false when the caller's deadline does not leave room for another try.
+   */
+  async backoff(attempt: number, ctx?: CallContext): Promise<boolean> {
+    const wait = jittered(attempt);
+    const deadline = ctx?.deadline ?? Infinity;
+    if (ctx?.signal?.aborted || Date.now() + wait >= deadline - replyMargin(deadline - Date.now())) return false;
+    await sleep(wait, ctx?.signal);
+    return !ctx?.signal?.aborted;
   }
 
   /** The API server URL of the current context (for logs; never credentials). */
   get server(): string {
     return this.kubeConfig.getCurrentCluster()?.server ?? '(unknown)';
+  }
+
+  /** Closes the pool's idle connections (tests, shutdown). */
+  close(): void {
+    this.pool.destroy();
+  }
+
+  private async send(request: RequestContext): Promise<ResponseContext> {
+    const scope = attemptScope.getStore();
+    const signal = scope?.signal ?? request.getSignal();
+    const url = new URL(request.getUrl());
+    const method = request.getHttpMethod().toString();
+    const { verb, resource } = describeRequest(method, url);
+    const started = process.hrtime.bigint();
+    let code = 0;
+    try {
+      const response = await sendHttp(url, method, request, (request.getAgent() as http.Agent | undefined) ?? this.pool.agent(), signal);
+      code = response.httpStatusCode;
+      return response;
+    } finally {
+      if (this.observers.size) {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        for (const observe of this.observers) observe({ verb, resource, code, seconds });
+      }
+    }
+  }
+}
+
+/**
+ * How much of the caller's remaining time to leave for the answer to travel back: the caller
+ * must hear "timed out" from us before it gives up itself.
+ */
+function replyMargin(remainingMs: number): number {
+  if (!Number.isFinite(remainingMs)) return 0;
+  return Math.min(1000, Math.max(20, remainingMs * 0.1));
+}
+
+function jittered(attempt: number): number {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** attempt);
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** How long to wait before retrying `err`, or undefined when it is not worth retrying. */
+function retryDelay(err: unknown, attempt: number): number | undefined {
+  if (err instanceof ApiException) {
+    const code = err.code;
+    if (code === 429) {
+      const after = Number((err.headers as Record<string, string> | undefined)?.['retry-after']);
+      return Number.isFinite(after) && after > 0 ? Math.max(after * 1000, jittered(attempt)) : jittered(attempt);
+    }
+    return code >= 500 && code !== 501 ? jittered(attempt) : undefined;
+  }
+  if (err instanceof NoAnswerError) return err.why === NoAnswer.Abandoned ? undefined : jittered(attempt);
+  return undefined;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** `work`, or the signal's reason as soon as it aborts: no request outlives its deadline. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** verb and resource of an API path, as the API server's audit log names them. */
+export function describeRequest(method: string, url: URL): { verb: string; resource: string } {
+  const parts = url.pathname.split('/').filter(Boolean);
+  // /api/v1/... or /apis/GROUP/VERSION/...
+  const group = parts[0] === 'apis' ? (parts[1] ?? '') : '';
+  let rest = parts.slice(parts[0] === 'apis' ? 3 : 2);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const plural = rest[0] ?? '';
+  const named = rest.length > 1;
+  const resource = group ? `${plural}.${group}` : plural;
+  switch (method.toUpperCase()) {
+    case 'GET':
+      return { verb: url.searchParams.get('watch') === 'true' ? 'watch' : named ? 'get' : 'list', resource };
+    case 'PUT':
+      return { verb: 'update', resource };
+    case 'POST':
+      return { verb: 'create', resource };
+    case 'PATCH':
+      return { verb: 'patch', resource };
+    case 'DELETE':
+      return { verb: named ? 'delete' : 'deletecollection', resource };
+    default:
+      return { verb: method.toLowerCase(), resource };
+  }
+}
+
+/** One HTTP exchange with the whole body read; aborting destroys the socket. */
+function sendHttp(url: URL, method: string, request: RequestContext, agent: http.Agent, signal: AbortSignal | undefined): Promise<ResponseContext> {
+  const body = request.getBody() as unknown;
+  if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
+    return Promise.reject(new Error(`unsupported request body type for ${method} ${url.pathname}`));
+  }
+  const headers: Record<string, string | number> = { ...request.getHeaders() };
+  if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, { method, headers, agent });
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      reject(err);
+    };
+    const onAbort = () => fail(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (err) => fail(new NoAnswerError(NoAnswer.Unreachable, err.message, 0, { cause: err })));
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) return fail(new Error(msg.responseTooLarge(MAX_RESPONSE_BYTES)));
+        chunks.push(chunk);
+      });
+      res.on('error', (err) => fail(new NoAnswerError(NoAnswer.Unreachable, err.message, 0, { cause: err })));
+      res.on('close', () => {
+        if (!res.complete) fail(new NoAnswerError(NoAnswer.Unreachable, msg.truncatedResponse));
+      });
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        const data = Buffer.concat(chunks);
+        const responseHeaders: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve(
+          new ResponseContext(res.statusCode ?? 0, responseHeaders, {
+            text: async () => data.toString('utf8'),
+            binary: async () => data,
+          }),
+        );
+      });
+    });
+    req.end(body);
+  });
+}
+
+/**
+ * The process's one keep-alive pool, built from the kubeconfig's TLS material (and proxy), and
+ * the per-request credentials (tokens from exec plugins and files are refreshed by client-node).
+ */
+class ConnectionPool implements SecurityAuthentication {
+  private current: { agent: http.Agent; tls: string } | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly maxSockets: number,
+  ) {}
+
+  getName(): string {
+    return 'rollouts-companion-pool';
+  }
+
+  /** The agent for the TLS material seen last (rebuilt only if an exec plugin rotates the client certificate). */
+  agent(tls?: { cert?: unknown; key?: unknown }): http.Agent {
+    const wanted = tls ? `${String(tls.cert ?? '')}|${String(tls.key ?? '')}` : (this.current?.tls ?? '');
+    if (this.current && this.current.tls === wanted) return this.current.agent;
+    this.current?.agent.destroy();
+    const opts: Record<string, unknown> = {};
+    // Fills ca/cert/key/rejectUnauthorized/servername from the kubeconfig (files read once here).
+    (this.kc as unknown as { applyHTTPSOptions(o: object): void }).applyHTTPSOptions(opts);
+    if (tls?.cert) opts.cert = tls.cert;
+    if (tls?.key) opts.key = tls.key;
+    const agentOptions = {
+      ca: opts.ca,
+      cert: opts.cert,
+      key: opts.key,
+      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      ...(opts.servername ? { servername: opts.servername } : {}),
+      keepAlive: true,
+      maxSockets: this.maxSockets,
+      maxFreeSockets: this.maxSockets,
+      scheduling: 'lifo' as const,
+    };
+    const cluster = this.kc.getCurrentCluster();
+    // client-node's own factory knows http, https and proxies; it just never sets keepAlive.
+    const agent = (this.kc as unknown as { createAgent(c: unknown, o: object): http.Agent }).createAgent(cluster, agentOptions);
+    this.current = { agent, tls: wanted };
+    return agent;
+  }
+
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    const user = this.kc.getCurrentUser();
+    const opts: { headers: Record<string, string>; cert?: unknown; key?: unknown } = { headers: {} };
+    await (this.kc as unknown as { applyAuthorizationHeader(o: object): Promise<void> }).applyAuthorizationHeader(opts);
+    if (user?.impersonateUser) opts.headers['Impersonate-User'] = user.impersonateUser;
+    if (user?.username) context.setHeaderParam('Authorization', `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`);
+    for (const [k, v] of Object.entries(opts.headers)) context.setHeaderParam(k, String(v));
+    context.setAgent(this.agent(opts.cert || opts.key ? { cert: opts.cert, key: opts.key } : undefined));
+  }
+
+  destroy(): void {
+    this.current?.agent.destroy();
+    this.current = undefined;
   }
 }
 

@@ -14,11 +14,12 @@ export interface LocalRouterOptions extends KubeClientOptions {
   events?: RouteStoreEvents;
   /** Reuse a client (and its rate limit) across routers. */
   client?: KubeClient;
+  /** Reuse a store (and its per-route write queues) across routers. */
+  store?: KubeRouteStore;
 }
 
 export function createLocalRouter(options: LocalRouterOptions): TrafficRouterApi {
-  const client = options.client ?? new KubeClient(options);
-  const store = new KubeRouteStore(client, options.events);
+  const store = options.store ?? new KubeRouteStore(options.client ?? new KubeClient(options), options.events);
   const logger = options.logger;
   return new TrafficRouter({
     store,
@@ -27,18 +28,29 @@ export function createLocalRouter(options: LocalRouterOptions): TrafficRouterApi
   });
 }
 
-/** One router per `trafficRouting.plugins` key, sharing one client: the gRPC server's RouterFor. */
+/** Routers kept for plugin names seen recently; the name comes from requests, so the cache must not grow with them. */
+export const ROUTER_CACHE_LIMIT = 64;
+
+/**
+ * One router per `trafficRouting.plugins` key: the gRPC server's RouterFor. All share one
+ * client and one store, so writes to a route are ordered whichever plugin name asked for them.
+ */
 export function localRouters(options: Omit<LocalRouterOptions, 'pluginName'> & { defaultPluginName?: string }) {
   const client = options.client ?? new KubeClient(options);
+  const store = options.store ?? new KubeRouteStore(client, options.events);
   const byName = new Map<string, TrafficRouterApi>();
   const fallback = options.defaultPluginName ?? DEFAULT_PLUGIN_NAME;
   return (pluginName: string): TrafficRouterApi => {
     const name = pluginName || fallback;
     let router = byName.get(name);
-    if (!router) {
-      router = createLocalRouter({ ...options, client, pluginName: name });
-      byName.set(name, router);
+    if (router) {
+      // Most recently used last: the first entry is the one to evict.
+      byName.delete(name);
+    } else {
+      router = createLocalRouter({ ...options, client, store, pluginName: name });
+      if (byName.size >= ROUTER_CACHE_LIMIT) byName.delete(byName.keys().next().value!);
     }
+    byName.set(name, router);
     return router;
   };
 }

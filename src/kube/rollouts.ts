@@ -1,6 +1,7 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
+import type { CallContext } from '../routing/api.js';
 import type { Rollout } from '../routing/rollout.js';
-import { apiError, apiErrorInfo } from './api-error.js';
+import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
 import type { KubeClient } from './client.js';
 
 // Reading Rollouts (argoproj.io/v1alpha1) as the cluster stores them: the step plugin reads
@@ -8,13 +9,22 @@ import type { KubeClient } from './client.js';
 
 export const ROLLOUT_RESOURCE = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
 
+export const rolloutTarget = (namespace: string, name: string, verb = 'get'): ApiTarget => ({
+  verb,
+  kind: 'Rollout',
+  resource: ROLLOUT_RESOURCE.plural,
+  group: ROLLOUT_RESOURCE.group,
+  namespace,
+  name,
+});
+
 /** The stored Rollout, or undefined when there is none of that name. */
-export async function readRollout(kube: KubeClient, namespace: string, name: string): Promise<Rollout | undefined> {
+export async function readRollout(kube: KubeClient, namespace: string, name: string, ctx?: CallContext): Promise<Rollout | undefined> {
   const custom = kube.api(CustomObjectsApi);
   try {
-    return (await kube.call(() => custom.getNamespacedCustomObject({ ...ROLLOUT_RESOURCE, namespace, name }))) as Rollout;
+    return (await kube.call(() => custom.getNamespacedCustomObject({ ...ROLLOUT_RESOURCE, namespace, name }), ctx)) as Rollout;
   } catch (err) {
     if (apiErrorInfo(err).status === 404) return undefined;
-    throw apiError(`reading Rollout ${namespace}/${name}`, err);
+    throw apiError(rolloutTarget(namespace, name), err, { server: kube.server });
   }
 }

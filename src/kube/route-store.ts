@@ -1,19 +1,31 @@
-import type { KubeClient } from './client.js';
-import { apiError, apiErrorInfo } from './api-error.js';
-import { KeyedQueue } from './keyed-queue.js';
+import { callerGone, callSignal, type CallContext } from '../routing/api.js';
 import {
   RouteKind,
   RouteNotFoundError,
+  RouteStoreError,
+  combineErrors,
   type LabelSelector,
-  type RouteMutation,
   type RouteObject,
+  type RoutePlan,
   type RouteRef,
   type RouteStore,
+  type RouteUpdate,
 } from '../routing/route-store.js';
+import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
+import type { KubeClient } from './client.js';
+import * as msg from './errors.js';
+import { KeyedQueue } from './keyed-queue.js';
 
 // RouteStore on a real (or in-process) API server. Writes are full-object replaces carrying
-// the resourceVersion that was read, so a concurrent writer yields 409 and we recompute on
-// the fresh object: a route is never written half-updated or from stale data.
+// the resourceVersion that was read, so a concurrent writer yields 409 and we re-plan on the
+// fresh object: a route is never written half-updated or from stale data.
+//
+// Ordering: every write to a route happens in that route's queue, decided on a read taken
+// there. A write whose outcome we never learnt (timed out, connection lost, caller gone after
+// it was sent) might still land later. Its resourceVersion is remembered; the next call on
+// that route that finds the route still at that version and would write nothing writes a
+// fence instead (a companion annotation with a fresh value): the version moves on, so the late
+// write can only meet 409. Once SetWeight(0) is acknowledged no earlier call can land.
 
 const GROUP = 'gateway.networking.k8s.io';
 
@@ -25,86 +37,171 @@ export const ROUTE_RESOURCES: Record<RouteKind, { group: string; version: string
   [RouteKind.TLSRoute]: { group: GROUP, version: 'v1alpha2', plural: 'tlsroutes' },
 };
 
-export const MAX_CONFLICT_RETRIES = 5;
+/** Writes of one route per call, conflicts included; the caller's deadline usually ends it first. */
+export const MAX_WRITE_ATTEMPTS = 10;
+
+/** Set only to make a route's resourceVersion move on (see above); its value means nothing. */
+export const WRITE_FENCE_ANNOTATION = 'rollouts-companion.argoproj.io/write-fence';
+
+/** Existing Services are remembered this long: UpdateHash on every reconcile must not re-read them. */
+export const SERVICE_CACHE_MS = 60_000;
+const SERVICE_CACHE_LIMIT = 1000;
 
 export interface RouteStoreEvents {
   onWrite?: (kind: RouteKind) => void;
   onConflict?: (kind: RouteKind) => void;
 }
 
+const keyOf = (ref: RouteRef): string => `${ref.kind}/${ref.namespace}/${ref.name}`;
+
+const routeTarget = (verb: string, ref: RouteRef): ApiTarget => ({
+  verb,
+  kind: ref.kind,
+  resource: ROUTE_RESOURCES[ref.kind].plural,
+  group: ROUTE_RESOURCES[ref.kind].group,
+  namespace: ref.namespace,
+  name: ref.name,
+});
+
 export class KubeRouteStore implements RouteStore {
   private readonly queue = new KeyedQueue();
+  /** Route key → resourceVersion carried by a write whose outcome is unknown. */
+  private readonly unsettled = new Map<string, string>();
+  /** "namespace/name" → when an existing Service was last seen. */
+  private readonly services = new Map<string, number>();
+  private fences = 0;
 
-  constructor(private readonly kube: KubeClient, private readonly events: RouteStoreEvents = {}) {}
+  constructor(
+    private readonly kube: KubeClient,
+    private readonly events: RouteStoreEvents = {},
+  ) {}
 
-  async get(ref: RouteRef): Promise<RouteObject> {
+  async get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject> {
     const r = ROUTE_RESOURCES[ref.kind];
     try {
-      return (await this.kube.call(() =>
-        this.kube.custom.getNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name }),
+      return (await this.kube.call(
+        () => this.kube.custom.getNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name }),
+        ctx,
       )) as RouteObject;
     } catch (err) {
       if (apiErrorInfo(err).status === 404) throw new RouteNotFoundError(ref, { cause: err });
-      throw apiError(`reading ${describe(ref)}`, err);
+      throw this.failed(routeTarget('get', ref), err);
     }
   }
 
-  async list(kind: RouteKind, namespace: string, selector: LabelSelector): Promise<RouteObject[]> {
+  async list(kind: RouteKind, namespace: string, selector: LabelSelector, ctx?: CallContext): Promise<RouteObject[]> {
     const r = ROUTE_RESOURCES[kind];
     try {
-      const list = (await this.kube.call(() =>
-        this.kube.custom.listNamespacedCustomObject({ ...r, namespace, labelSelector: formatLabelSelector(selector) }),
+      const list = (await this.kube.call(
+        () => this.kube.custom.listNamespacedCustomObject({ ...r, namespace, labelSelector: formatLabelSelector(selector) }),
+        ctx,
       )) as { items?: RouteObject[] };
       return list.items ?? [];
     } catch (err) {
-      throw apiError(`listing ${kind}s in ${namespace}`, err);
+      throw this.failed({ verb: 'list', kind, resource: r.plural, group: r.group, namespace }, err);
     }
   }
 
-  update(ref: RouteRef, mutate: RouteMutation, read?: RouteObject): Promise<{ route: RouteObject; written: boolean }> {
-    return this.queue.run(`${ref.kind}/${ref.namespace}/${ref.name}`, async () => {
-      const r = ROUTE_RESOURCES[ref.kind];
-      for (let attempt = 0; ; attempt++) {
-        const current = attempt === 0 && read ? read : await this.get(ref);
-        const next = mutate(structuredClone(current));
-        if (next === null) return { route: current, written: false };
-        next.metadata.resourceVersion = current.metadata.resourceVersion;
-        try {
-          const stored = (await this.kube.call(() =>
-            this.kube.custom.replaceNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name, body: next }),
-          )) as RouteObject;
-          this.events.onWrite?.(ref.kind);
-          return { route: stored, written: true };
-        } catch (err) {
-          const status = apiErrorInfo(err).status;
-          if (status === 409 && attempt < MAX_CONFLICT_RETRIES) {
-            this.events.onConflict?.(ref.kind);
-            continue;
-          }
-          if (status === 409) {
-            this.events.onConflict?.(ref.kind);
-            throw apiError(`updating ${describe(ref)}: still conflicting after ${MAX_CONFLICT_RETRIES + 1} attempts`, err);
-          }
-          if (status === 404) throw new RouteNotFoundError(ref, { cause: err });
-          throw apiError(`updating ${describe(ref)}`, err);
-        }
-      }
-    });
-  }
-
-  async serviceExists(namespace: string, name: string): Promise<boolean> {
+  async update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate[]> {
+    if (!refs.length) return [];
+    let release: () => void;
     try {
-      await this.kube.call(() => this.kube.core.readNamespacedService({ namespace, name }));
-      return true;
-    } catch (err) {
-      if (apiErrorInfo(err).status === 404) return false;
-      throw apiError(`reading Service ${namespace}/${name}`, err);
+      release = await this.queue.acquire(refs.map(keyOf), callSignal(ctx));
+    } catch (cause) {
+      throw new RouteStoreError(msg.abandoned(routeTarget('update', refs[0]!)), { cause });
+    }
+    try {
+      // Decided here, on reads taken while holding every route's queue: no earlier call of
+      // ours can write in between, and a concurrent writer only costs a 409 and a re-plan.
+      const reads = await Promise.allSettled(refs.map((ref) => this.get(ref, ctx)));
+      const failed = reads.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
+      if (failed.length) throw combineErrors(failed);
+      const current = reads.map((r) => (r as PromiseFulfilledResult<RouteObject>).value);
+      const errors: unknown[] = [];
+      const next = refs.map((ref, i) => {
+        try {
+          return plan(structuredClone(current[i]!), ref);
+        } catch (e) {
+          errors.push(e);
+          return null;
+        }
+      });
+      if (errors.length) throw combineErrors(errors);
+      const writes = await Promise.allSettled(refs.map((ref, i) => this.write(ref, current[i]!, next[i]!, plan, ctx)));
+      const writeErrors = writes.filter((w) => w.status === 'rejected').map((w) => w.reason as unknown);
+      if (writeErrors.length) throw combineErrors(writeErrors);
+      return writes.map((w) => (w as PromiseFulfilledResult<RouteUpdate>).value);
+    } finally {
+      release();
     }
   }
-}
 
-function describe(ref: RouteRef): string {
-  return `${ref.kind} ${ref.namespace}/${ref.name}`;
+  async serviceExists(namespace: string, name: string, ctx?: CallContext): Promise<boolean> {
+    const key = `${namespace}/${name}`;
+    const seen = this.services.get(key);
+    if (seen !== undefined && Date.now() - seen < SERVICE_CACHE_MS) return true;
+    try {
+      await this.kube.call(() => this.kube.core.readNamespacedService({ namespace, name }), ctx);
+    } catch (err) {
+      if (apiErrorInfo(err).status === 404) {
+        this.services.delete(key);
+        return false;
+      }
+      throw this.failed({ verb: 'get', kind: 'Service', resource: 'services', group: '', namespace, name }, err);
+    }
+    this.services.delete(key);
+    this.services.set(key, Date.now());
+    if (this.services.size > SERVICE_CACHE_LIMIT) this.services.delete(this.services.keys().next().value!);
+    return true;
+  }
+
+  /** Writes one planned route (or a fence), re-planning on 409 until it lands or time runs out. */
+  private async write(ref: RouteRef, read: RouteObject, planned: RouteObject | null, plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate> {
+    const key = keyOf(ref);
+    let current = read;
+    let next = planned;
+    for (let attempt = 1; ; attempt++) {
+      const version = current.metadata.resourceVersion ?? '';
+      // The route moved past the unknown write's version: that write can no longer land.
+      if (this.unsettled.has(key) && this.unsettled.get(key) !== version) this.unsettled.delete(key);
+      if (next === null && !this.unsettled.has(key)) return { ref, route: current, written: false };
+      if (callerGone(ctx)) throw new RouteStoreError(msg.abandoned(routeTarget('update', ref)));
+      const body = next ?? this.fence(current);
+      body.metadata.resourceVersion = version;
+      this.unsettled.set(key, version);
+      try {
+        const stored = (await this.kube.call(
+          () => this.kube.custom.replaceNamespacedCustomObject({ ...ROUTE_RESOURCES[ref.kind], namespace: ref.namespace, name: ref.name, body }),
+          ctx,
+        )) as RouteObject;
+        this.unsettled.delete(key);
+        this.events.onWrite?.(ref.kind);
+        return { ref, route: stored, written: true };
+      } catch (err) {
+        const status = apiErrorInfo(err).status;
+        // Any answer but 409 ends the call; without an answer the write stays unsettled.
+        if (status !== 0 && status !== 409) this.unsettled.delete(key);
+        if (status === 404) throw new RouteNotFoundError(ref, { cause: err });
+        if (status !== 409) throw this.failed(routeTarget('update', ref), err);
+        this.events.onConflict?.(ref.kind);
+        if (attempt >= MAX_WRITE_ATTEMPTS || !(await this.kube.backoff(attempt - 1, ctx))) {
+          throw this.failed(routeTarget('update', ref), err, attempt);
+        }
+        current = await this.get(ref, ctx);
+        next = plan(structuredClone(current), ref);
+      }
+    }
+  }
+
+  private fence(route: RouteObject): RouteObject {
+    const fenced = structuredClone(route);
+    fenced.metadata.annotations = { ...fenced.metadata.annotations, [WRITE_FENCE_ANNOTATION]: `${Date.now().toString(36)}-${(++this.fences).toString(36)}` };
+    return fenced;
+  }
+
+  private failed(target: ApiTarget, err: unknown, attempts?: number): Error {
+    return apiError(target, err, { server: this.kube.server, ...(attempts ? { attempts } : {}) });
+  }
 }
 
 /** metav1.LabelSelector → the query-string form the API server takes. */

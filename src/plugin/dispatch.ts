@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { TRAFFIC_ROUTER_METHODS, Verified, type TrafficRouterApi, type TrafficRouterMethod } from '../routing/api.js';
+import { TRAFFIC_ROUTER_METHODS, Verified, type CallContext, type TrafficRouterApi, type TrafficRouterMethod } from '../routing/api.js';
 import { routerFailed, unknownMethod } from './errors.js';
 import { decodeTrafficRouterArgs } from './go-to-kube.js';
 import { RpcErrorType, StringType, VerifyWeightResponseType, type RpcReply } from './netrpc.js';
@@ -10,12 +10,22 @@ import { RpcErrorType, StringType, VerifyWeightResponseType, type RpcReply } fro
 
 const rpcError = (message: string): RpcReply => ({ type: RpcErrorType, value: { ErrorString: message } });
 
+/**
+ * How long one plugin call may take. The controller's net/rpc call has no deadline of its own
+ * and blocks its reconcile while it waits; past this the call answers with an error and the
+ * controller retries on its next reconcile, instead of a stuck API server stalling it forever.
+ */
+export const PLUGIN_CALL_DEADLINE_MS = 10_000;
+
 export async function dispatchTrafficRouterCall(
   router: TrafficRouterApi,
   logger: Logger,
   serviceMethod: string,
   args: unknown,
+  /** Aborts when the plugin session closes: nobody is left to hear the answer. */
+  session?: AbortSignal,
 ): Promise<RpcReply> {
+  const ctx: CallContext = { deadline: Date.now() + PLUGIN_CALL_DEADLINE_MS, ...(session ? { signal: session } : {}) };
   const method = serviceMethod.startsWith('Plugin.') ? serviceMethod.slice('Plugin.'.length) : '';
   if (!(TRAFFIC_ROUTER_METHODS as readonly string[]).includes(method)) {
     throw new Error(unknownMethod(serviceMethod));
@@ -26,12 +36,12 @@ export async function dispatchTrafficRouterCall(
   try {
     switch (method as TrafficRouterMethod) {
       case 'Type': {
-        const type = await router.type();
+        const type = await router.type(ctx);
         log({});
         return { type: StringType, value: type };
       }
       case 'InitPlugin': {
-        const result = await router.initPlugin();
+        const result = await router.initPlugin(undefined, ctx);
         log({ error: result.error || undefined });
         return rpcError(result.error);
       }
@@ -42,32 +52,32 @@ export async function dispatchTrafficRouterCall(
     const fields = { rollout: `${a.rollout.metadata.namespace ?? ''}/${a.rollout.metadata.name ?? ''}` };
     switch (method as Exclude<TrafficRouterMethod, 'Type' | 'InitPlugin'>) {
       case 'VerifyWeight': {
-        const result = await router.verifyWeight(a.rollout, a.desiredWeight, a.additionalDestinations);
+        const result = await router.verifyWeight(a.rollout, a.desiredWeight, a.additionalDestinations, ctx);
         log({ ...fields, desiredWeight: a.desiredWeight, verified: result.verified, error: result.error || undefined });
         return { type: VerifyWeightResponseType, value: { Verified: result.verified, Err: { ErrorString: result.error } } };
       }
       case 'UpdateHash': {
-        const result = await router.updateHash(a.rollout, a.canaryHash, a.stableHash, a.additionalDestinations);
+        const result = await router.updateHash(a.rollout, a.canaryHash, a.stableHash, a.additionalDestinations, ctx);
         log({ ...fields, error: result.error || undefined });
         return rpcError(result.error);
       }
       case 'SetWeight': {
-        const result = await router.setWeight(a.rollout, a.desiredWeight, a.additionalDestinations);
+        const result = await router.setWeight(a.rollout, a.desiredWeight, a.additionalDestinations, ctx);
         log({ ...fields, desiredWeight: a.desiredWeight, error: result.error || undefined });
         return rpcError(result.error);
       }
       case 'SetHeaderRoute': {
-        const result = await router.setHeaderRoute(a.rollout, a.headerRoute ?? {});
+        const result = await router.setHeaderRoute(a.rollout, a.headerRoute ?? {}, ctx);
         log({ ...fields, error: result.error || undefined });
         return rpcError(result.error);
       }
       case 'SetMirrorRoute': {
-        const result = await router.setMirrorRoute(a.rollout, a.mirrorRoute ?? { name: '' });
+        const result = await router.setMirrorRoute(a.rollout, a.mirrorRoute ?? { name: '' }, ctx);
         log({ ...fields, error: result.error || undefined });
         return rpcError(result.error);
       }
       case 'RemoveManagedRoutes': {
-        const result = await router.removeManagedRoutes(a.rollout);
+        const result = await router.removeManagedRoutes(a.rollout, ctx);
         log({ ...fields, error: result.error || undefined });
         return rpcError(result.error);
       }

@@ -116,6 +116,9 @@ export class GoPluginServer extends EventEmitter {
     // go-plugin hosts ping every 30 s by default; we answer theirs and need none of our own.
     const session = new YamuxSession(conn);
     this.#sessions.add(session);
+    // Calls still running when their session closes are abandoned: nobody can read the reply.
+    const sessionOpen = new AbortController();
+    session.once('close', () => sessionOpen.abort(new Error('plugin session closed')));
     let accepted = 0;
     const dispensed = new Set<number>();
     let nextBrokerId = 0;
@@ -133,7 +136,7 @@ export class GoPluginServer extends EventEmitter {
         // discards it); our logs go to the real stderr instead, so keep these idle and open.
         stream.resume();
       } else {
-        void this.#serveBroker(stream, dispensed);
+        void this.#serveBroker(stream, dispensed, sessionOpen.signal);
       }
     });
     session.on('close', (error?: Error) => {
@@ -168,7 +171,7 @@ export class GoPluginServer extends EventEmitter {
     }, { onError });
   }
 
-  async #serveBroker(stream: YamuxStream, dispensed: Set<number>): Promise<void> {
+  async #serveBroker(stream: YamuxStream, dispensed: Set<number>, sessionOpen: AbortSignal): Promise<void> {
     const { logger, router } = this.#options;
     let prefix: Buffer;
     try {
@@ -183,7 +186,7 @@ export class GoPluginServer extends EventEmitter {
       return;
     }
     stream.write(prefix);
-    serveNetRpc(stream, (method: string, args: unknown) => dispatchTrafficRouterCall(router, logger, method, args), {
+    serveNetRpc(stream, (method: string, args: unknown) => dispatchTrafficRouterCall(router, logger, method, args, sessionOpen), {
       onError: (error: Error) => logger.warn({ err: error, id }, 'plugin stream: net/rpc stopped'),
     });
   }

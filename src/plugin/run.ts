@@ -120,14 +120,14 @@ function lazyRouter(source: RunPluginOptions['router'], logger: Logger): Traffic
       return failingRouter(message);
     });
   return {
-    initPlugin: async (rollout) => (await ready).initPlugin(rollout),
-    updateHash: async (r, c, s, a) => (await ready).updateHash(r, c, s, a),
-    setWeight: async (r, w, a) => (await ready).setWeight(r, w, a),
-    setHeaderRoute: async (r, h) => (await ready).setHeaderRoute(r, h),
-    setMirrorRoute: async (r, m) => (await ready).setMirrorRoute(r, m),
-    verifyWeight: async (r, w, a) => (await ready).verifyWeight(r, w, a),
-    removeManagedRoutes: async (r) => (await ready).removeManagedRoutes(r),
-    type: async () => (await ready).type(),
+    initPlugin: async (rollout, ctx) => (await ready).initPlugin(rollout, ctx),
+    updateHash: async (r, c, s, a, ctx) => (await ready).updateHash(r, c, s, a, ctx),
+    setWeight: async (r, w, a, ctx) => (await ready).setWeight(r, w, a, ctx),
+    setHeaderRoute: async (r, h, ctx) => (await ready).setHeaderRoute(r, h, ctx),
+    setMirrorRoute: async (r, m, ctx) => (await ready).setMirrorRoute(r, m, ctx),
+    verifyWeight: async (r, w, a, ctx) => (await ready).verifyWeight(r, w, a, ctx),
+    removeManagedRoutes: async (r, ctx) => (await ready).removeManagedRoutes(r, ctx),
+    type: async (ctx) => (await ready).type(ctx),
   };
 }
 

@@ -46,16 +46,52 @@ export interface VerifyResult extends RpcResult {
   reason?: string;
 }
 
+/**
+ * Every method takes the caller's CallContext last (optional): decorators and forwarders must
+ * pass it through, so that cancellation and deadlines reach the API requests.
+ */
 export interface TrafficRouterApi {
   /** Called once when the plugin starts. With a rollout (gRPC only) it also validates that rollout's config. */
-  initPlugin(rollout?: Rollout): Promise<RpcResult>;
-  updateHash(rollout: Rollout, canaryHash: string, stableHash: string, additionalDestinations: WeightDestination[]): Promise<RpcResult>;
-  setWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<RpcResult>;
-  setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute): Promise<RpcResult>;
-  setMirrorRoute(rollout: Rollout, mirrorRoute: SetMirrorRoute): Promise<RpcResult>;
-  verifyWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<VerifyResult>;
-  removeManagedRoutes(rollout: Rollout): Promise<RpcResult>;
-  type(): Promise<string>;
+  initPlugin(rollout?: Rollout, ctx?: CallContext): Promise<RpcResult>;
+  updateHash(
+    rollout: Rollout,
+    canaryHash: string,
+    stableHash: string,
+    additionalDestinations: WeightDestination[],
+    ctx?: CallContext,
+  ): Promise<RpcResult>;
+  setWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[], ctx?: CallContext): Promise<RpcResult>;
+  setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, ctx?: CallContext): Promise<RpcResult>;
+  setMirrorRoute(rollout: Rollout, mirrorRoute: SetMirrorRoute, ctx?: CallContext): Promise<RpcResult>;
+  verifyWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[], ctx?: CallContext): Promise<VerifyResult>;
+  removeManagedRoutes(rollout: Rollout, ctx?: CallContext): Promise<RpcResult>;
+  type(ctx?: CallContext): Promise<string>;
+}
+
+/**
+ * Too much work is already queued in this process (the API rate-limit queue is full). Thrown,
+ * not returned as an RpcResult, so that the gRPC layer can answer RESOURCE_EXHAUSTED and the
+ * caller backs off instead of piling up more work.
+ */
+export class OverloadedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OverloadedError';
+  }
+}
+
+/** The caller's signal and deadline as one AbortSignal (undefined when the call has neither). */
+export function callSignal(ctx: CallContext | undefined): AbortSignal | undefined {
+  const signals: AbortSignal[] = [];
+  if (ctx?.signal) signals.push(ctx.signal);
+  if (ctx?.deadline !== undefined && Number.isFinite(ctx.deadline)) signals.push(AbortSignal.timeout(Math.max(0, ctx.deadline - Date.now())));
+  if (signals.length <= 1) return signals[0];
+  return AbortSignal.any(signals);
+}
+
+/** Whether the caller has gone: cancelled, or its deadline has passed. */
+export function callerGone(ctx: CallContext | undefined): boolean {
+  return Boolean(ctx?.signal?.aborted) || (ctx?.deadline !== undefined && Date.now() >= ctx.deadline);
 }
 
 /** The name `Type` answers; stable across versions. */

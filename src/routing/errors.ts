@@ -137,9 +137,6 @@ export const verifyNotAccepted = (ref: RouteRef, parent: string, status: string 
 export const verifyStaleGeneration = (ref: RouteRef, parent: string, observed: number | undefined, generation: number | undefined): string =>
   `${routeLabel(ref)}: parent ${parent} accepted generation ${String(observed)}, route is at generation ${String(generation)}`;
 
-// --- writes ----------------------------------------------------------------------------------
-
-export const updateFailed = (ref: RouteRef): string => `updating ${routeLabel(ref)}`;
 
 // --- services --------------------------------------------------------------------------------
 

@@ -1,3 +1,5 @@
+import { OverloadedError, type CallContext } from './api.js';
+
 // How the routing core reaches Kubernetes. The core is pure logic over plain objects; this
 // interface is its only I/O, implemented with @kubernetes/client-node in src/kube/.
 
@@ -44,8 +46,20 @@ export interface LabelSelector {
   matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }
 
+/**
+ * A failed store operation whose message is complete on its own: one line naming the object,
+ * the verb and the API server's reason. Its cause (the client's error) is for logs only, so
+ * error text shown to users stops here instead of appending the cause's dump.
+ */
+export class RouteStoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RouteStoreError';
+  }
+}
+
 /** A route that is not there: the message names kind, namespace and name. */
-export class RouteNotFoundError extends Error {
+export class RouteNotFoundError extends RouteStoreError {
   constructor(readonly ref: RouteRef, options?: ErrorOptions) {
     super(`${ref.kind} ${ref.namespace}/${ref.name} not found`, options);
     this.name = 'RouteNotFoundError';
@@ -53,24 +67,51 @@ export class RouteNotFoundError extends Error {
 }
 
 /**
- * What `update` does with a route: return the new object to write it, or `null` when
- * nothing changes (no write happens).
+ * What `update` does with each route: return the new object to write it, `null` when nothing
+ * changes (no write happens), or throw when the route cannot be planned (nothing is written).
  */
-export type RouteMutation = (current: RouteObject) => RouteObject | null;
+export type RoutePlan = (current: RouteObject, ref: RouteRef) => RouteObject | null;
+
+export interface RouteUpdate {
+  ref: RouteRef;
+  /** The route as stored after the call. */
+  route: RouteObject;
+  written: boolean;
+}
 
 export interface RouteStore {
   /** Throws RouteNotFoundError when absent; other errors carry the API server's reason. */
-  get(ref: RouteRef): Promise<RouteObject>;
-  list(kind: RouteKind, namespace: string, selector: LabelSelector): Promise<RouteObject[]>;
+  get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject>;
+  list(kind: RouteKind, namespace: string, selector: LabelSelector, ctx?: CallContext): Promise<RouteObject[]>;
   /**
-   * Read-modify-write of one route: reads it, applies `mutate`, writes it with the
-   * resourceVersion it read (a full-object replace, so a route is never half-written);
-   * on 409 Conflict re-reads and re-applies, a bounded number of times. Writes to the
-   * same route are serialized. Resolves to the object as stored and whether it wrote.
-   * `read` is the route as the caller just read it: the first attempt starts from it instead
-   * of reading again (a stale copy only costs a 409 and a re-read).
+   * Read-plan-write of a set of routes as one step. Holds the write queue of every route in
+   * `refs` (taken in sorted order, so two calls never wait on each other in a cycle), reads each
+   * route there, plans all of them, and writes only if every plan succeeded: a plan that throws
+   * leaves every route as it was. Writes are full-object replaces carrying the resourceVersion
+   * read, so a concurrent writer yields 409: that route is re-read and re-planned (with back-off,
+   * within the caller's deadline). Nothing is written once the caller has gone.
    */
-  update(ref: RouteRef, mutate: RouteMutation, read?: RouteObject): Promise<{ route: RouteObject; written: boolean }>;
+  update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate[]>;
   /** Whether a core/v1 Service exists. */
-  serviceExists(namespace: string, name: string): Promise<boolean>;
+  serviceExists(namespace: string, name: string, ctx?: CallContext): Promise<boolean>;
+}
+
+/**
+ * An error's message followed by its causes' ("message: cause: cause"), stopping at a
+ * RouteStoreError: its message is already complete and its cause is a client's dump.
+ */
+export function errorText(e: unknown): string {
+  const parts: string[] = [];
+  for (let cur: unknown = e, depth = 0; cur !== undefined && cur !== null && depth < 8; depth++) {
+    parts.push(cur instanceof Error ? cur.message : String(cur));
+    cur = cur instanceof Error && !(cur instanceof RouteStoreError) ? cur.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
+/** Several failures as one error ("a; b"); an overload wins, so that it still reaches the gRPC layer. */
+export function combineErrors(errors: readonly unknown[]): Error {
+  const overloaded = errors.find((e) => e instanceof OverloadedError);
+  if (overloaded) return overloaded as Error;
+  return errors.length === 1 && errors[0] instanceof Error ? errors[0] : new Error(errors.map(errorText).join('; '));
 }

@@ -1,4 +1,13 @@
-import { DEFAULT_PLUGIN_NAME, PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from './api.js';
+import {
+  DEFAULT_PLUGIN_NAME,
+  OverloadedError,
+  PLUGIN_TYPE,
+  Verified,
+  type CallContext,
+  type RpcResult,
+  type TrafficRouterApi,
+  type VerifyResult,
+} from './api.js';
 import { readExperimentBackends, readManagedRules } from './annotations.js';
 import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './config.js';
 import * as msg from './errors.js';
@@ -7,12 +16,13 @@ import { headerRouteMatches } from './matches.js';
 import { pinnedViolations } from './pinned.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 import { ROUTE_KINDS } from './route-kinds.js';
-import { RouteNotFoundError, type RouteObject, type RouteRef, type RouteStore } from './route-store.js';
+import { combineErrors, errorText, RouteNotFoundError, type RouteObject, type RoutePlan, type RouteRef, type RouteStore } from './route-store.js';
 import { verifyRoute } from './verify.js';
 import { applyWeights, assertWeightedRule, desiredWeights } from './weights.js';
 
-// TrafficRouter: the plugin RPCs over RouteStore. Every call reads and plans all routes it
-// would touch before writing any, so a validation failure leaves every route as it was.
+// TrafficRouter: the plugin RPCs over RouteStore. A call that writes hands the store every
+// route it may touch and one plan: the store decides on the latest read, inside the routes'
+// write queues, and writes nothing unless every route could be planned.
 
 export type WarningHandler = (message: string, fields: Record<string, unknown>) => void;
 
@@ -29,23 +39,9 @@ interface LoadedRoute {
   route: RouteObject;
 }
 
-type Plan = (route: RouteObject, ref: RouteRef) => RouteObject | null;
-
 const OK: RpcResult = { error: '' };
 
-/** An error's message followed by its causes' ("message: cause: cause"). */
-export function errorText(e: unknown): string {
-  const parts: string[] = [];
-  for (let cur: unknown = e, depth = 0; cur !== undefined && cur !== null && depth < 8; depth++) {
-    parts.push(cur instanceof Error ? cur.message : String(cur));
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return parts.join(': ');
-}
-
-function combined(errors: readonly unknown[]): Error {
-  return errors.length === 1 && errors[0] instanceof Error ? errors[0] : new Error(errors.map(errorText).join('; '));
-}
+export { errorText };
 
 const refKey = (r: RouteRef): string => `${r.kind}/${r.namespace}/${r.name}`;
 
@@ -60,43 +56,49 @@ export class TrafficRouter implements TrafficRouterApi {
     this.onWarning = options.onWarning ?? (() => {});
   }
 
-  async initPlugin(rollout?: Rollout): Promise<RpcResult> {
+  async initPlugin(rollout?: Rollout, ctx?: CallContext): Promise<RpcResult> {
     if (!rollout) return OK;
-    return this.call(async () => this.validate(this.config(rollout), 'errors'));
+    return this.call(async () => this.validate(this.config(rollout), 'errors', ctx));
   }
 
-  async updateHash(rollout: Rollout, _canaryHash: string, _stableHash: string, _additional: WeightDestination[]): Promise<RpcResult> {
+  async updateHash(
+    rollout: Rollout,
+    _canaryHash: string,
+    _stableHash: string,
+    _additional: WeightDestination[],
+    ctx?: CallContext,
+  ): Promise<RpcResult> {
     // Routes select pods through the Services, so a new hash needs no write. A broken pinned
     // route is only a warning here: failing would also stop the SetWeight(0) of an abort.
-    return this.call(async () => this.validate(this.config(rollout), 'warnings'));
+    return this.call(async () => this.validate(this.config(rollout), 'warnings', ctx));
   }
 
-  async setWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<RpcResult> {
+  async setWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[], ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
-      const [routes, violations] = await Promise.all([this.loadManaged(cfg), this.pinnedViolations(cfg)]);
+      const [entries, violations] = await Promise.all([this.managedEntries(cfg, ctx), this.pinnedViolations(cfg, ctx)]);
       if (violations.length) {
         // Moving traffic onto the canary past a broken pin could expose pinned clients; going
         // back to stable (weight 0) is always safe and must never be blocked.
         if (want.canary > 0) throw new Error(msg.refusingWeight(want.canary, violations));
         this.warn(cfg, violations);
       }
-      await this.apply(routes, (route, ref) => applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel }));
+      await this.apply(entries, (route, ref) => applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel }), ctx);
     });
   }
 
-  async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute): Promise<RpcResult> {
+  async setHeaderRoute(rollout: Rollout, headerRoute: SetHeaderRoute, ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
       const name = this.managedRouteName(cfg, headerRoute.name, 'setHeaderRoute');
       const headers = headerRouteMatches(name, headerRoute.match ?? []);
-      const routes = (await this.loadManaged(cfg)).filter((r) => r.entry.useHeaderRoutes);
-      await this.apply(routes, (route, ref) => planHeaderRoute(route, ref, cfg.services, name, headers));
+      const entries = (await this.managedEntries(cfg, ctx)).filter((e) => e.useHeaderRoutes);
+      await this.apply(entries, (route, ref) => planHeaderRoute(route, ref, cfg.services, name, headers), ctx);
     });
   }
 
-  async setMirrorRoute(rollout: Rollout, mirrorRoute: SetMirrorRoute): Promise<RpcResult> {
+  async setMirrorRoute(rollout: Rollout, mirrorRoute: SetMirrorRoute, ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
       const name = this.managedRouteName(cfg, mirrorRoute.name, 'setMirrorRoute');
@@ -105,32 +107,37 @@ export class TrafficRouter implements TrafficRouterApi {
       const percent = p === 100 ? undefined : p;
       const match = mirrorRoute.match ?? [];
       // Every managed route whose rules have request matches; TCP and TLS routes cannot mirror.
-      const routes = (await this.loadManaged(cfg)).filter((r) => ROUTE_KINDS[r.entry.ref.kind].requests !== undefined);
-      await this.apply(routes, (route, ref) => {
-        const requests = ROUTE_KINDS[ref.kind].requests!;
-        const matches = match.map((m, i) => requests.mirrorMatch(name, i, m));
-        return planMirrorRoute(route, ref, cfg.services, name, { matches, percent });
-      });
+      const entries = (await this.managedEntries(cfg, ctx)).filter((e) => ROUTE_KINDS[e.ref.kind].requests !== undefined);
+      await this.apply(
+        entries,
+        (route, ref) => {
+          const requests = ROUTE_KINDS[ref.kind].requests!;
+          const matches = match.map((m, i) => requests.mirrorMatch(name, i, m));
+          return planMirrorRoute(route, ref, cfg.services, name, { matches, percent });
+        },
+        ctx,
+      );
     });
   }
 
-  async verifyWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[]): Promise<VerifyResult> {
+  async verifyWeight(rollout: Rollout, desiredWeight: number, additionalDestinations: WeightDestination[], ctx?: CallContext): Promise<VerifyResult> {
     try {
       const cfg = this.config(rollout);
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
-      const routes = await this.loadManaged(cfg);
+      const routes = await this.loadManaged(cfg, ctx);
       const reasons = routes.map(({ entry, route }) => verifyRoute(route, entry.ref, cfg.services, want)).filter((r) => r !== undefined);
       if (reasons.length) return { verified: Verified.NotVerified, error: '', reason: reasons.join('; ') };
       return { verified: Verified.Verified, error: '' };
     } catch (e) {
+      if (e instanceof OverloadedError) throw e;
       return { verified: Verified.NotVerified, error: errorText(e) };
     }
   }
 
-  async removeManagedRoutes(rollout: Rollout): Promise<RpcResult> {
+  async removeManagedRoutes(rollout: Rollout, ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
-      await this.apply(await this.loadManaged(cfg), planRemoveManaged);
+      await this.apply(await this.managedEntries(cfg, ctx), planRemoveManaged, ctx);
     });
   }
 
@@ -147,6 +154,7 @@ export class TrafficRouter implements TrafficRouterApi {
       await body();
       return OK;
     } catch (e) {
+      if (e instanceof OverloadedError) throw e;
       return { error: errorText(e) };
     }
   }
@@ -161,69 +169,81 @@ export class TrafficRouter implements TrafficRouterApi {
     return name;
   }
 
-  private async getIfExists(ref: RouteRef): Promise<RouteObject | undefined> {
+  private async getIfExists(ref: RouteRef, ctx: CallContext | undefined): Promise<RouteObject | undefined> {
     try {
-      return await this.store.get(ref);
+      return await this.store.get(ref, ctx);
     } catch (e) {
       if (e instanceof RouteNotFoundError) return undefined;
       throw e;
     }
   }
 
-  /** The routes the config names plus those its selectors find (pinned routes never), read now. */
-  private async loadManaged(cfg: RouterConfig): Promise<LoadedRoute[]> {
-    const settled = await Promise.allSettled(cfg.routes.map(async (entry) => ({ entry, route: await this.store.get(entry.ref) })));
-    const failed = settled.filter((s) => s.status === 'rejected').map((s) => s.reason as unknown);
-    if (failed.length) throw combined(failed);
-    const loaded = settled.map((s) => (s as PromiseFulfilledResult<LoadedRoute>).value);
+  /**
+   * The routes the config names plus those its selectors find now (pinned routes never). A
+   * selector's list only says which routes there are: writes re-read them in their queues.
+   */
+  private async managedEntries(cfg: RouterConfig, ctx: CallContext | undefined): Promise<ManagedRouteEntry[]> {
+    return (await this.discover(cfg, ctx)).map((d) => d.entry);
+  }
+
+  /** The managed routes as read now: each named route read once, selector routes from their list. */
+  private async loadManaged(cfg: RouterConfig, ctx: CallContext | undefined): Promise<LoadedRoute[]> {
+    const [named, listed] = await Promise.all([
+      Promise.allSettled(cfg.routes.map(async (entry) => ({ entry, route: await this.store.get(entry.ref, ctx) }))),
+      this.discover({ ...cfg, routes: [] }, ctx),
+    ]);
+    const failed = named.filter((s) => s.status === 'rejected').map((s) => s.reason as unknown);
+    if (failed.length) throw combineErrors(failed);
+    return [...named.map((s) => (s as PromiseFulfilledResult<LoadedRoute>).value), ...(listed as LoadedRoute[])];
+  }
+
+  /** Named entries (without their route) followed by the routes the selectors list. */
+  private async discover(cfg: RouterConfig, ctx: CallContext | undefined): Promise<{ entry: ManagedRouteEntry; route?: RouteObject }[]> {
+    const found: { entry: ManagedRouteEntry; route?: RouteObject }[] = cfg.routes.map((entry) => ({ entry }));
+    if (!cfg.selectors.length) return found;
     const taken = new Set([...cfg.routes.map((e) => e.ref), ...cfg.pinned.stable, ...cfg.pinned.canary].map(refKey));
-    for (const s of cfg.selectors) {
-      for (const route of await this.store.list(s.kind, s.namespace, s.selector)) {
+    const lists = await Promise.all(cfg.selectors.map(async (s) => ({ s, routes: await this.store.list(s.kind, s.namespace, s.selector, ctx) })));
+    for (const { s, routes } of lists) {
+      for (const route of routes) {
         const ref: RouteRef = { kind: s.kind, namespace: route.metadata.namespace ?? s.namespace, name: route.metadata.name };
         if (taken.has(refKey(ref))) continue;
         taken.add(refKey(ref));
-        loaded.push({ entry: { ref, useHeaderRoutes: ROUTE_KINDS[s.kind].requests !== undefined }, route });
+        found.push({ entry: { ref, useHeaderRoutes: ROUTE_KINDS[s.kind].requests !== undefined }, route });
       }
     }
-    return loaded;
+    return found;
   }
 
-  private async pinnedViolations(cfg: RouterConfig): Promise<string[]> {
+  private async pinnedViolations(cfg: RouterConfig, ctx: CallContext | undefined): Promise<string[]> {
     const roles = (['stable', 'canary'] as const).flatMap((role) => cfg.pinned[role].map((ref) => ({ role, ref })));
     const found = await Promise.all(
       roles.map(async ({ role, ref }) => {
-        const route = await this.getIfExists(ref);
+        const route = await this.getIfExists(ref, ctx);
         return route ? pinnedViolations(route, ref, role, cfg.services) : [msg.pinnedMissing(ref, role)];
       }),
     );
     return found.flat();
   }
 
-  /** Plans every route first; writes only when all plans succeed, and only routes that change. */
-  private async apply(routes: readonly LoadedRoute[], plan: Plan): Promise<void> {
-    const errors: unknown[] = [];
-    const changed: LoadedRoute[] = [];
-    for (const loaded of routes) {
-      try {
-        if (plan(loaded.route, loaded.entry.ref)) changed.push(loaded);
-      } catch (e) {
-        errors.push(e);
-      }
-    }
-    if (errors.length) throw combined(errors);
-    for (const { entry: { ref }, route } of changed) {
-      try {
-        await this.store.update(ref, (current) => plan(current, ref), route);
-      } catch (cause) {
-        throw new Error(msg.updateFailed(ref), { cause });
-      }
-    }
+  /** Plans every route on its latest read; writes only when all plans succeed, and only routes that change. */
+  private async apply(entries: readonly ManagedRouteEntry[], plan: RoutePlan, ctx: CallContext | undefined): Promise<void> {
+    if (!entries.length) return;
+    await this.store.update(
+      entries.map((e) => e.ref),
+      plan,
+      ctx,
+    );
   }
 
   /** UpdateHash and InitPlugin: config, routes, Services and pins are sound; writes nothing. */
-  private async validate(cfg: RouterConfig, pinned: 'errors' | 'warnings'): Promise<void> {
+  private async validate(cfg: RouterConfig, pinned: 'errors' | 'warnings', ctx: CallContext | undefined): Promise<void> {
     const errors: unknown[] = [];
-    for (const { entry, route } of await this.loadManaged(cfg)) {
+    const [loaded, services, violations] = await Promise.all([
+      this.loadManaged(cfg, ctx),
+      Promise.all((['stable', 'canary'] as const).map(async (role) => ({ role, exists: await this.store.serviceExists(cfg.rolloutNamespace, cfg.services[role], ctx) }))),
+      this.pinnedViolations(cfg, ctx),
+    ]);
+    for (const { entry, route } of loaded) {
       try {
         assertWeightedRule(route, entry.ref, cfg.services);
         readExperimentBackends(route, entry.ref);
@@ -232,14 +252,11 @@ export class TrafficRouter implements TrafficRouterApi {
         errors.push(e);
       }
     }
-    for (const role of ['stable', 'canary'] as const) {
-      if (!(await this.store.serviceExists(cfg.rolloutNamespace, cfg.services[role]))) {
-        errors.push(new Error(msg.serviceNotFound(role, cfg.rolloutNamespace, cfg.services[role])));
-      }
+    for (const { role, exists } of services) {
+      if (!exists) errors.push(new Error(msg.serviceNotFound(role, cfg.rolloutNamespace, cfg.services[role])));
     }
-    const violations = await this.pinnedViolations(cfg);
     if (pinned === 'errors') errors.push(...violations.map((v) => new Error(v)));
     else this.warn(cfg, violations);
-    if (errors.length) throw combined(errors);
+    if (errors.length) throw combineErrors(errors);
   }
 }

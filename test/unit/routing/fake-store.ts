@@ -2,12 +2,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { matchesSelector } from '../../../src/routing/selector.js';
 import {
   RouteNotFoundError,
+  combineErrors,
   type LabelSelector,
   type RouteKind,
-  type RouteMutation,
   type RouteObject,
+  type RoutePlan,
   type RouteRef,
   type RouteStore,
+  type RouteUpdate,
 } from '../../../src/routing/route-store.js';
 
 // An in-memory RouteStore that behaves like the API server where the routing core can tell:
@@ -129,7 +131,23 @@ export class FakeRouteStore implements RouteStore {
       .map((r) => structuredClone(r));
   }
 
-  async update(ref: RouteRef, mutate: RouteMutation): Promise<{ route: RouteObject; written: boolean }> {
+  /** Like the real store: every route planned on its latest read first; nothing written unless all plans succeed. */
+  async update(refs: readonly RouteRef[], plan: RoutePlan): Promise<RouteUpdate[]> {
+    const errors: unknown[] = [];
+    for (const ref of refs) {
+      try {
+        plan(deepFreeze(await this.get(ref)), ref);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length) throw combineErrors(errors);
+    const results: RouteUpdate[] = [];
+    for (const ref of refs) results.push({ ref, ...(await this.updateOne(ref, (route) => plan(route, ref))) });
+    return results;
+  }
+
+  private async updateOne(ref: RouteRef, mutate: (route: RouteObject) => RouteObject | null): Promise<{ route: RouteObject; written: boolean }> {
     const k = key(ref.kind, ref.namespace, ref.name);
     for (let attempt = 0; attempt < 5; attempt++) {
       const read = this.routes.get(k);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { TrafficRouter } from '../../../src/routing/router.js';
 import { CANARY, EXPERIMENTS, httpRoute, IN_PROGRESS, prefix, rollout, route, seedConfig, seedRoutes, seedStore, STABLE, svc } from './fixtures.js';
 import { FakeRouteStore } from './fake-store.js';
+import { RouteStoreError } from '../../../src/routing/route-store.js';
 
 // SetWeight through TrafficRouter: what lands in the routes, and what does not.
 
@@ -112,14 +113,13 @@ describe('routing: setWeight', () => {
     expect(r.spec.rules![0]!.backendRefs).to.deep.equal([svc(STABLE, { weight: 60 }), svc(CANARY, { weight: 40 })]);
   });
 
-  it('names the route whose write failed, then the API server’s reason', async () => {
+  it('passes the store’s one-line error through as it is: no repeated prefix, no client dump', async () => {
     const { store, router, ro } = setup(seedConfig());
+    const line = 'updating HTTPRoute default/canary-route: forbidden: RBAC must allow verb "update" on "httproutes.gateway.networking.k8s.io" in namespace "default"';
     store.update = async () => {
-      throw new Error('403 Forbidden: httproutes.gateway.networking.k8s.io "canary-route" is forbidden');
+      throw new RouteStoreError(line, { cause: new Error('HTTP-Code: 403 Message: Unknown API Status Code! Body: {} Headers: {}') });
     };
-    expect((await router.setWeight(ro, 10, [])).error).to.equal(
-      'updating HTTPRoute default/canary-route: 403 Forbidden: httproutes.gateway.networking.k8s.io "canary-route" is forbidden',
-    );
+    expect((await router.setWeight(ro, 10, [])).error).to.equal(line);
   });
 
   it('names a missing route', async () => {
