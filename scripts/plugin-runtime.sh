@@ -25,6 +25,6 @@ done
 ls "$OUT"/lib/ld-linux-*.so.* >/dev/null 2>&1 || { echo "$0: no ld-linux loader found for $NODE" >&2; exit 1; }
 
 ( cd "$ROOT/deploy/plugin/launcher" &&
-  CGO_ENABLED=0 GO111MODULE=off go build -trimpath -ldflags="-s -w" -o "$OUT/rollouts-companion-plugin" main.go )
+  CGO_ENABLED=0 GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local go build -trimpath -ldflags="-s -w" -o "$OUT/rollouts-companion-plugin" . )
 chmod 0755 "$OUT/rollouts-companion-plugin" "$OUT/node"
 echo "plugin runtime in $OUT: $(du -sh "$OUT" | cut -f1)"
