@@ -1,85 +1,236 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
+  symlinkSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { ruleWeights } from '../../support/routes.js';
-import { CANARY, describeRun, httpRoute, requireHost, ROOT, runHost, seedAndRollout, STABLE } from './support.js';
 import { requireTool } from '../../support/tooling.js';
+import { CANARY, describeRun, httpRoute, requireHost, ROOT, runHost, seedAndRollout, STABLE, type HostRun, type Scenario } from './support.js';
 
-// The install recipe for the stock distroless-static controller: scripts/plugin-runtime.sh
-// assembles /plugin (static launcher, node, node's own glibc and loader, the bundle), and the
-// controller copies the launcher to plugin-bin/<org>/<name> and executes it. Here the plugin
-// runs chrooted into a root that holds nothing else (no shell, no libc, no node) under the
-// real host. Needs root (chroot) and go (the launcher); skipped otherwise, with the reason.
+// The plugin on the stock distroless-static controller: no shell, no libc, no node. Here it
+// runs chrooted into a root that holds nothing else, under the real go-plugin host.
+//  - The single-file release (`npm run release`), as the controller runs it from
+//    `location: https://…` + `sha256`: the root is mounted read-only, only the controller's
+//    home is writable, and the plugin runs as the controller's uid (999).
+//  - The init-container layout: scripts/plugin-runtime.sh assembles /plugin and the controller
+//    copies the launcher to plugin-bin/<org>/<name>.
+// Needs root (chroot, mount namespaces) and go (the launcher); skipped otherwise, with the reason.
 
 const run = promisify(execFile);
+const CONTROLLER_UID = 999;
+const HOME = 'home/argo-rollouts';
+// Where the controller puts the file of `- name: rollouts-companion/gatewayAPI`.
+const PLUGIN_FILE = `/${HOME}/plugin-bin/rollouts-companion/gatewayAPI`;
 
-describe('plugin runtime without a shell or libc (chroot into /plugin only)', function () {
-  this.timeout(180_000);
-  let fakeRoot: string;
-  let socketLink: string;
+/** A bare root with a socket directory reachable at the same /tmp path inside and outside. */
+function bareRoot(socketTarget: string) {
+  const fakeRoot = mkdtempSync(join(tmpdir(), 'distroless-'));
+  chmodSync(fakeRoot, 0o755);
+  const name = `plugin-sock-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  mkdirSync(join(fakeRoot, 'tmp'));
+  mkdirSync(join(fakeRoot, socketTarget), { recursive: true });
+  // The plugin prints the socket's path as it sees it; the host resolves it outside the chroot.
+  symlinkSync(`/${socketTarget}`, join(fakeRoot, 'tmp', name));
+  const socketLink = join('/tmp', name);
+  rmSync(socketLink, { force: true });
+  symlinkSync(join(fakeRoot, socketTarget), socketLink);
+  return {
+    fakeRoot,
+    socketLink,
+    remove: () => {
+      rmSync(socketLink, { force: true });
+      rmSync(fakeRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+async function requireChroot(ctx: Mocha.Context): Promise<void> {
+  requireHost();
+  // chroot and mounts need root; CI runs as root (its .ci/run installs packages), developers often don't.
+  if (process.getuid?.() !== 0) return ctx.skip();
+  const tools = await Promise.all([run('go', ['version']), run('chroot', ['--version']), run('unshare', ['-m', 'true'])]).then(
+    () => true,
+    () => false,
+  );
+  requireTool(ctx, tools, 'go, chroot or a mount namespace (unshare -m) is missing');
+}
+
+function chownTree(path: string, uid: number): void {
+  chownSync(path, uid, uid);
+  if (!statSync(path).isDirectory()) return;
+  for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) chownSync(join(e.parentPath, e.name), uid, uid);
+}
+
+const hostExample = (): Scenario =>
+  JSON.parse(readFileSync(join(ROOT, '../shared/goplugin-host/examples/trafficrouter-pinned-routes.json'), 'utf8')) as Scenario;
+
+describe('plugin runtime without a shell or libc', function () {
+  this.timeout(300_000);
   let api: ApiServer;
+  let rollout: Awaited<ReturnType<typeof seedAndRollout>>;
 
-  before(async function () {
-    requireHost();
-    // chroot needs root; CI runs as root (its .ci/run installs packages), developers often don't.
-    if (process.getuid?.() !== 0) return this.skip();
-    const tools = await Promise.all([run('go', ['version']), run('chroot', ['--version'])]).then(() => true, () => false);
-    requireTool(this, tools, 'go or chroot is missing');
-    fakeRoot = mkdtempSync(join(tmpdir(), 'distroless-'));
-    await run(join(ROOT, 'scripts/plugin-runtime.sh'), [join(fakeRoot, 'plugin')], {
-      env: { ...process.env, GOCACHE: process.env.GOCACHE ?? join(ROOT, '.build/gocache') },
-    });
-    // What the controller does with `location: file:///plugin/rollouts-companion-plugin`.
-    const pluginBin = join(fakeRoot, 'home/argo-rollouts/plugin-bin/rollouts-companion');
-    mkdirSync(pluginBin, { recursive: true });
-    copyFileSync(join(fakeRoot, 'plugin/rollouts-companion-plugin'), join(pluginBin, 'gatewayAPI'));
-    chmodSync(join(pluginBin, 'gatewayAPI'), 0o700);
-    // The socket path the plugin prints must resolve outside the chroot too: /tmp/<x> inside
-    // is <fakeRoot>/tmp/<x>, so make /tmp/<x> outside a link to it.
-    const name = `plugin-sock-${process.pid}`;
-    mkdirSync(join(fakeRoot, 'tmp', name), { recursive: true });
-    chmodSync(join(fakeRoot, 'tmp'), 0o1777);
-    socketLink = join('/tmp', name);
-    rmSync(socketLink, { force: true });
-    symlinkSync(join(fakeRoot, 'tmp', name), socketLink);
-  });
-
-  after(async () => {
-    if (socketLink) rmSync(socketLink, { force: true });
-    if (fakeRoot) rmSync(fakeRoot, { recursive: true, force: true });
-    await api?.close();
-  });
-
-  it('starts from the copied launcher, drives the route, and quits gracefully', async () => {
-    // Given the API server and a kubeconfig inside the chroot
+  beforeEach(async function () {
+    await requireChroot(this);
     api = await startApiServer({ simulateGateway: true });
-    const rollout = await seedAndRollout(api);
-    await api.writeKubeconfig(join(fakeRoot, 'kubeconfig'));
-    // When the host starts the launcher inside the bare root
-    const result = await runHost(
-      {
-        rollout,
-        calls: [
-          { method: 'InitPlugin', expect: { ok: true } },
-          { method: 'Type', expect: { ok: true, type: 'rollouts-companion/gatewayAPI' } },
-          { method: 'SetWeight', desiredWeight: 10, expect: { ok: true } },
-          { method: 'VerifyWeight', desiredWeight: 10, expect: { ok: true } },
-          { method: 'Kill', expect: { result: { graceful: true } } },
-        ],
-      },
-      ['--kubeconfig', '/kubeconfig'],
-      {
-        env: { PLUGIN_UNIX_SOCKET_DIR: socketLink },
-        command: ['chroot', fakeRoot, '/home/argo-rollouts/plugin-bin/rollouts-companion/gatewayAPI'],
-      },
-    );
-    // Then every call worked and the route moved
-    expect(result.code, describeRun(result)).to.equal(0);
-    expect(result.lines.filter((l) => l.expectError)).to.deep.equal([]);
-    expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 90, [CANARY]: 10 }]);
+    rollout = await seedAndRollout(api);
+  });
+  afterEach(async () => api?.close());
+
+  describe('the single-file release, read-only root, writable home only, as uid 999', () => {
+    let root: ReturnType<typeof bareRoot>;
+    let cache: string;
+    let release: string;
+
+    before(async function () {
+      await requireChroot(this);
+      root = bareRoot(`${HOME}/sockets`);
+      const { buildRelease } = await import('../../../scripts/release.mjs');
+      release = (await buildRelease({ outdir: join(root.fakeRoot, 'release') })).file;
+      // What the controller does with `location:`: download it to plugin-bin/<org>/<name>.
+      mkdirSync(join(root.fakeRoot, PLUGIN_FILE, '..'), { recursive: true });
+      copyFileSync(release, join(root.fakeRoot, PLUGIN_FILE));
+      chmodSync(join(root.fakeRoot, PLUGIN_FILE), 0o755);
+      chownTree(join(root.fakeRoot, HOME), CONTROLLER_UID);
+      cache = join(root.fakeRoot, PLUGIN_FILE, '..', '.rollouts-companion-plugin');
+    });
+    after(() => root?.remove());
+
+    const play = async (scenario: Scenario, args: string[] = []): Promise<HostRun> => {
+      await api.writeKubeconfig(join(root.fakeRoot, 'kubeconfig'));
+      chmodSync(join(root.fakeRoot, 'kubeconfig'), 0o644);
+      // A private mount namespace: / read-only, the home bound writable on top, then chroot as uid 999.
+      const readOnlyRoot =
+        'mount --bind "$0" "$0" && mount --bind "$0/home/argo-rollouts" "$0/home/argo-rollouts" && ' +
+        `mount -o remount,bind,ro "$0" && exec chroot --userspec=${CONTROLLER_UID}:${CONTROLLER_UID} "$0" ${PLUGIN_FILE} "$@"`;
+      return runHost(scenario, ['--kubeconfig', '/kubeconfig', ...args], {
+        // HOME=/ as for the controller's uid, which has no passwd entry: the cache must not need it.
+        env: { PLUGIN_UNIX_SOCKET_DIR: root.socketLink, HOME: '/' },
+        command: ['unshare', '-m', '--', 'sh', '-c', readOnlyRoot, root.fakeRoot],
+      });
+    };
+    const versions = () => readdirSync(cache).filter((n) => !n.startsWith('.') && !n.endsWith('.lock'));
+    const unpacked = (file: string) => join(cache, versions()[0]!, file);
+    const quickReconcile = (weight: number): Scenario => ({
+      rollout,
+      calls: [
+        { method: 'InitPlugin', expect: { ok: true } },
+        { method: 'SetWeight', desiredWeight: weight, expect: { ok: true } },
+        { method: 'VerifyWeight', desiredWeight: weight, expect: { ok: true, verified: 1 } },
+        { method: 'Kill', expect: { result: { graceful: true } } },
+      ],
+    });
+    const expectPlayed = (result: HostRun) => {
+      expect(result.code, describeRun(result)).to.equal(0);
+      expect(result.lines.filter((l) => l.expectError), describeRun(result)).to.deep.equal([]);
+    };
+
+    it('first start unpacks the runtime beside the file and plays the pinned-routes walkthrough', async () => {
+      // Given the release file in plugin-bin/ and nothing unpacked yet
+      expect(existsSync(cache)).to.equal(false);
+      // When the host plays its pinned-routes example (a Rollout written for argoproj-labs/gatewayAPI)
+      const result = await play(hostExample(), ['--plugin-name', 'argoproj-labs/gatewayAPI']);
+      // Then every reconcile succeeded and the route ends promoted
+      expectPlayed(result);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+      // And one private copy of the runtime lies beside the file, owned by the controller's uid
+      expect(versions()).to.have.length(1);
+      const dir = statSync(join(cache, versions()[0]!));
+      expect({ uid: dir.uid, mode: dir.mode & 0o777 }).to.deep.equal({ uid: CONTROLLER_UID, mode: 0o700 });
+    });
+
+    it('a second start reuses the unpacked copy', async () => {
+      // Given the copy unpacked by a first start
+      await play(quickReconcile(10));
+      const before = statSync(unpacked('node'));
+      // When the controller starts the plugin again
+      const result = await play(quickReconcile(30));
+      // Then it works from the same files: nothing was unpacked again
+      expectPlayed(result);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 70, [CANARY]: 30 }]);
+      const after = statSync(unpacked('node'));
+      expect({ ino: after.ino, mtime: after.mtimeMs }).to.deep.equal({ ino: before.ino, mtime: before.mtimeMs });
+      expect(result.stderr).to.not.match(/unpacking it again/);
+    });
+
+    it('a damaged copy is detected and unpacked again, and versions nobody runs are removed', async () => {
+      // Given an unpacked copy whose bundle was overwritten (same size), an older version's copy and an interrupted unpack
+      await play(quickReconcile(10));
+      const bundle = unpacked('rollouts-companion-plugin.mjs');
+      const original = readFileSync(bundle);
+      writeFileSync(bundle, Buffer.alloc(original.length, '/'));
+      mkdirSync(join(cache, '0.0.1-00000000deadbeef/lib'), { recursive: true });
+      writeFileSync(join(cache, '0.0.1-00000000deadbeef.lock'), '');
+      mkdirSync(join(cache, '.tmp-0.0.1-00000000deadbeef-123'));
+      // (chown only what was planted: it changes a file's ctime, which would count as damage too)
+      for (const planted of ['0.0.1-00000000deadbeef', '0.0.1-00000000deadbeef.lock', '.tmp-0.0.1-00000000deadbeef-123']) {
+        chownTree(join(cache, planted), CONTROLLER_UID);
+      }
+      // When the controller starts the plugin
+      const result = await play(quickReconcile(40));
+      // Then it says so, works, and the bundle is the released one again
+      expectPlayed(result);
+      expect(result.stderr).to.match(/unpacked runtime .* is damaged \(rollouts-companion-plugin\.mjs was changed after it was verified\); unpacking it again/);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 60, [CANARY]: 40 }]);
+      expect(readFileSync(unpacked('rollouts-companion-plugin.mjs')).equals(original)).to.equal(true);
+      // And only the current version is left
+      expect(readdirSync(cache).filter((n) => n !== '.lock').sort()).to.deep.equal([versions()[0], `${versions()[0]}.lock`]);
+    });
+
+    it('concurrent first starts unpack once and both work', async () => {
+      // Given nothing unpacked
+      rmSync(cache, { recursive: true, force: true });
+      // When two plugin processes start at the same time
+      const results = await Promise.all([play(quickReconcile(20)), play(quickReconcile(20))]);
+      // Then both played every call, from one copy, with no leftovers
+      results.forEach(expectPlayed);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 80, [CANARY]: 20 }]);
+      expect(readdirSync(cache).filter((n) => n !== '.lock')).to.have.length(2); // <version>/ and <version>.lock
+    });
+  });
+
+  describe('the init-container layout (/plugin directory)', () => {
+    let root: ReturnType<typeof bareRoot>;
+
+    before(async function () {
+      await requireChroot(this);
+      root = bareRoot('tmp-sockets');
+      await run(join(ROOT, 'scripts/plugin-runtime.sh'), [join(root.fakeRoot, 'plugin')], {
+        env: { ...process.env, GOCACHE: process.env.GOCACHE ?? join(ROOT, '.build/gocache') },
+      });
+      // What the controller does with `location: file:///plugin/rollouts-companion-plugin`.
+      mkdirSync(join(root.fakeRoot, PLUGIN_FILE, '..'), { recursive: true });
+      copyFileSync(join(root.fakeRoot, 'plugin/rollouts-companion-plugin'), join(root.fakeRoot, PLUGIN_FILE));
+      chmodSync(join(root.fakeRoot, PLUGIN_FILE), 0o700);
+    });
+    after(() => root?.remove());
+
+    it('starts from the copied launcher, drives the route, and quits gracefully', async () => {
+      // Given a kubeconfig inside the chroot
+      await api.writeKubeconfig(join(root.fakeRoot, 'kubeconfig'));
+      // When the host starts the launcher inside the bare root
+      const result = await runHost(
+        {
+          rollout,
+          calls: [
+            { method: 'InitPlugin', expect: { ok: true } },
+            { method: 'Type', expect: { ok: true, type: 'rollouts-companion/gatewayAPI' } },
+            { method: 'SetWeight', desiredWeight: 10, expect: { ok: true } },
+            { method: 'VerifyWeight', desiredWeight: 10, expect: { ok: true } },
+            { method: 'Kill', expect: { result: { graceful: true } } },
+          ],
+        },
+        ['--kubeconfig', '/kubeconfig'],
+        { env: { PLUGIN_UNIX_SOCKET_DIR: root.socketLink }, command: ['chroot', root.fakeRoot, PLUGIN_FILE] },
+      );
+      // Then every call worked and the route moved
+      expect(result.code, describeRun(result)).to.equal(0);
+      expect(result.lines.filter((l) => l.expectError)).to.deep.equal([]);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 90, [CANARY]: 10 }]);
+    });
   });
 });
