@@ -1,10 +1,11 @@
-// What a build records about itself: the commit it was built from (git at build time;
-// "-dirty" when tracked files differ from it; "unknown" outside a git checkout). The bundle
-// and the release carry it (esbuild define), `npm run build` writes it to dist/build-info.json.
+// What a build records about itself (src/version.ts reads it): the package version and the
+// commit it was built from (git at build time; "-dirty" when tracked files differ from it;
+// "unknown" outside a git checkout). The bundle and the release carry both (esbuild define);
+// `npm run build` writes the commit to dist/build-info.json.
 //
 //   node scripts/build-info.mjs OUTFILE
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +19,10 @@ export function gitCommit(cwd = ROOT) {
   } catch {
     return 'unknown';
   }
+}
+
+export function buildInfo() {
+  return { version: JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')).version, commit: gitCommit() };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { gitCommit } from './build-info.mjs';
+import { buildInfo } from './build-info.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
@@ -35,8 +35,8 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
     minify,
     sourcemap: false,
     legalComments: 'none',
-    // `version` and the startup log name the commit the bundle was built from (src/cli/version.ts).
-    define: { ROLLOUTS_COMPANION_COMMIT: JSON.stringify(gitCommit()) },
+    // The startup log names the version and commit the bundle was built from (src/version.ts).
+    define: { ROLLOUTS_COMPANION_BUILD: JSON.stringify(buildInfo()) },
     logLevel: 'warning',
     // CommonJS dependencies (grpc-js, ...) call require() and read __dirname; give them both.
     banner: {

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createPluginLogger } from '../plugin/hclog.js';
 import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
+import { ownVersion } from '../version.js';
 
 // `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
 // `trafficRouterPlugins` entry. In-process mode drives the routes itself with the
@@ -49,6 +50,7 @@ export function pluginCommand(): Command {
 
 export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createPluginLogger(options.logLevel);
+  logger.info(ownVersion(), 'rollouts-companion plugin starting');
   // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
   // start-up time, and the controller waits for the handshake line.
   const router = async (): Promise<TrafficRouterApi> => {

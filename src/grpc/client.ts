@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { PLUGIN_TYPE, Verified, type CallContext, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../routing/rollout.js';
 import { toDestinations, toHeaderRoute, toMirrorRoute, toTarget, trafficRouterClientConstructor } from './contract.js';
+import { companionContractGate } from './version.js';
 
 // TrafficRouterApi over gRPC: the `call` verb and the plugin's remote mode use it. A
 // companion that is down or slow becomes an error string after the deadline, never a hang.
@@ -30,6 +31,8 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
   const client = new Client(options.address, credentials) as grpc.Client & Record<string, grpc.requestCallback<unknown>>;
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const pluginName = options.pluginName ?? '';
+  // Nothing is forwarded to a companion whose contract version this build cannot use.
+  const contract = companionContractGate({ address: options.address, credentials, deadlineMs });
 
   // The caller's own deadline and cancellation travel on to the companion.
   const unary = <T>(method: string, request: object, ctx?: CallContext): Promise<T> =>
@@ -56,6 +59,8 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
 
   const rpc = async (method: string, request: object, ctx?: CallContext): Promise<RpcResult> => {
     try {
+      const refused = await contract.check();
+      if (refused) return { error: refused };
       return { error: (await unary<{ error: string }>(method, request, ctx)).error };
     } catch (err) {
       return { error: describe(method, err) };
@@ -78,6 +83,8 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
     removeManagedRoutes: (rollout: Rollout, ctx?: CallContext) => rpc('RemoveManagedRoutes', { target: target(rollout) }, ctx),
     verifyWeight: async (rollout: Rollout, desiredWeight: number, ds: WeightDestination[], ctx?: CallContext): Promise<VerifyResult> => {
       try {
+        const refused = await contract.check();
+        if (refused) return { verified: Verified.NotVerified, error: refused };
         const r = await unary<{ verified: number; error: string; reason: string }>(
           'VerifyWeight',
           { target: target(rollout), desiredWeight, additionalDestinations: toDestinations(ds) },
@@ -96,6 +103,9 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
         return PLUGIN_TYPE;
       }
     },
-    close: () => client.close(),
+    close: () => {
+      contract.close();
+      client.close();
+    },
   };
 }

@@ -17,6 +17,7 @@ import {
   type TargetMsg,
   type WeightDestinationMsg,
 } from './contract.js';
+import { addVersionService } from './version.js';
 
 // The companion's gRPC server: TrafficRouter, the standard health service and server
 // reflection (so grpcurl works without the proto file).
@@ -121,6 +122,7 @@ export function createCompanionServer(options: CompanionServerOptions): { server
     };
   }
   server.addService(trafficRouterService(), implementation);
+  addVersionService(server);
 
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { ruleWeights } from '../../support/routes.js';
 import { requireTool } from '../../support/tooling.js';
+import { CONTRACT_VERSION } from '../../../src/version.js';
 import { CANARY, describeRun, httpRoute, requireHost, ROOT, runHost, seedAndRollout, STABLE, type HostRun, type Scenario } from './support.js';
 
 // The plugin on the stock distroless-static controller: no shell, no libc, no node. Here it
@@ -137,6 +138,11 @@ describe('plugin runtime without a shell or libc', function () {
       // Then every reconcile succeeded and the route ends promoted
       expectPlayed(result);
       expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+      // And its startup log names the release, the commit it was built from and the contract
+      const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      expect(result.stderr).to.match(
+        new RegExp(`rollouts-companion plugin starting: version=${version.replace(/\./g, '\\.')} commit=[0-9a-f]{12}(-dirty)? contractVersion=${CONTRACT_VERSION}`),
+      );
       // And one private copy of the runtime lies beside the file, owned by the controller's uid
       expect(versions()).to.have.length(1);
       const dir = statSync(join(cache, versions()[0]!));
