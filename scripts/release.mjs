@@ -130,6 +130,8 @@ export async function buildRelease({ outdir = join(ROOT, 'dist/release'), node =
   const cacheDir = join(ROOT, '.build/release', inputsDigest(node, commit));
   const cached = existsSync(join(cacheDir, `${name}.sha256`));
   if (!cached) {
+    // One release is kept: older ones are 40 MB each and never come back (their inputs changed).
+    rmSync(dirname(cacheDir), { recursive: true, force: true });
     mkdirSync(cacheDir, { recursive: true });
     await assemble(node, commit, join(cacheDir, name));
   }

@@ -13,8 +13,10 @@ package main
 //
 // Concurrency: unpacking holds an exclusive flock on BASE/.lock, and re-checks once it has
 // it, so concurrent cold starts unpack once. A running plugin holds a shared flock on
-// BASE/<id>.lock, inherited across exec by node, so removing stale versions (done after each
-// unpack, under an exclusive non-blocking flock) never pulls a runtime from under a process.
+// BASE/<id>.lock, taken before the copy is checked (or, after unpacking, before BASE/.lock is
+// released) and inherited across exec by node. Removing stale versions happens under
+// BASE/.lock and only with an exclusive non-blocking flock on the version's lock, so it never
+// pulls a runtime from under a process.
 
 import (
 	"bufio"
@@ -184,28 +186,25 @@ func privateDir(base string) error {
 func (p *payload) ensureIn(base string) (string, error) {
 	dir := filepath.Join(base, p.id)
 	lockPath := dir + ".lock"
-	for attempt := 0; attempt < 3; attempt++ {
-		lk, err := lockFile(lockPath, syscall.LOCK_SH)
-		if err != nil {
-			return "", err
-		}
-		damage := p.intact(dir)
-		if damage == nil && stillLinked(lk, lockPath) {
-			if err := keepAcrossExec(lk); err != nil {
-				return "", err
-			}
-			heldLock = lk
-			return dir, nil
-		}
+	lk, err := lockFile(lockPath, syscall.LOCK_SH)
+	if err != nil {
+		return "", err
+	}
+	damage := p.intact(dir)
+	if damage != nil || !stillLinked(lk, lockPath) {
 		lk.Close()
 		if damage != nil && !errors.Is(damage, os.ErrNotExist) {
 			fmt.Fprintf(os.Stderr, "rollouts-companion-plugin: unpacked runtime %s is damaged (%v); unpacking it again\n", dir, damage)
 		}
-		if err := p.unpack(base, dir); err != nil {
+		if lk, err = p.unpack(base, dir, lockPath); err != nil {
 			return "", err
 		}
 	}
-	return "", fmt.Errorf("%s: the unpacked runtime keeps disappearing (another launcher removing it?)", dir)
+	if err := keepAcrossExec(lk); err != nil {
+		return "", err
+	}
+	heldLock = lk
+	return dir, nil
 }
 
 type fileStat struct {
@@ -259,15 +258,26 @@ func (p *payload) intact(dir string) error {
 	return nil
 }
 
-func (p *payload) unpack(base, dir string) error {
+// unpack makes dir an intact copy and returns it locked shared. The shared lock is taken
+// before the unpack lock is released, so no other launcher's clean-up can remove the copy
+// between the two.
+func (p *payload) unpack(base, dir, lockPath string) (*os.File, error) {
 	baseLock, err := lockFile(filepath.Join(base, ".lock"), syscall.LOCK_EX)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer baseLock.Close()
-	if p.intact(dir) == nil {
-		return nil // another launcher unpacked it while this one waited
+	// Another launcher may have unpacked it while this one waited.
+	if p.intact(dir) != nil {
+		if err := p.replace(base, dir); err != nil {
+			return nil, err
+		}
+		p.removeStale(base)
 	}
+	return lockFile(lockPath, syscall.LOCK_SH)
+}
+
+func (p *payload) replace(base, dir string) error {
 	tmp, err := os.MkdirTemp(base, ".tmp-"+p.id+"-")
 	if err != nil {
 		return fmt.Errorf("%s: %v", base, err)
@@ -289,7 +299,6 @@ func (p *payload) unpack(base, dir string) error {
 		return fmt.Errorf("cannot move the unpacked runtime into %s: %v", dir, err)
 	}
 	syncDir(base)
-	p.removeStale(base)
 	return nil
 }
 
