@@ -1,24 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { CONTRACT_VERSION, contractCompatible, ownVersion, type VersionInfo } from '../version.js';
-import { protoRoot } from './contract.js';
+import { packageDefinition } from './contract.js';
 import { companionWithoutVersion, incompatibleCompanion } from './errors.js';
 
 // rollouts.companion.v1.Version: the companion answers with its version, commit and contract
 // version (src/version.ts); the plugin asks before it forwards anything (remote mode).
 
 export const VERSION_SERVICE = 'rollouts.companion.v1.Version';
-const PROTO_FILE = 'rollouts/companion/v1/version.proto';
 
 export type VersionReply = VersionInfo;
 
-let definition: grpc.ServiceDefinition | undefined;
-
 function versionService(): grpc.ServiceDefinition {
-  definition ??= protoLoader.loadSync(PROTO_FILE, { includeDirs: [protoRoot()], keepCase: false, defaults: true })[
-    VERSION_SERVICE
-  ] as grpc.ServiceDefinition;
-  return definition;
+  return packageDefinition()[VERSION_SERVICE] as grpc.ServiceDefinition;
 }
 
 /** Serves rollouts.companion.v1.Version; `answer` is this build's own unless a test stands in for another release. */

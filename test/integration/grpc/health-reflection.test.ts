@@ -44,7 +44,7 @@ describe('companion gRPC server: health and reflection', () => {
     health.close();
   });
 
-  it('lists the TrafficRouter service through server reflection', async () => {
+  it('lists the TrafficRouter and Version services through server reflection', async () => {
     const reflection = clientFor(reflectionProto, 'grpc.reflection.v1.ServerReflection', companion.address);
     const call = reflection.ServerReflectionInfo!() as grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
     const reply = new Promise<string[]>((resolve, reject) => {
@@ -54,7 +54,7 @@ describe('companion gRPC server: health and reflection', () => {
     call.write({ list_services: '' });
     const services = await reply;
     call.end();
-    expect(services).to.include('rollouts.companion.v1.TrafficRouter');
+    expect(services).to.include.members(['rollouts.companion.v1.TrafficRouter', 'rollouts.companion.v1.Version']);
     reflection.close();
   });
 });
