@@ -50,10 +50,11 @@ export function pluginCommand(): Command {
 
 export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createPluginLogger(options.logLevel);
-  logger.info(ownVersion(), 'rollouts-companion plugin starting');
   // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
   // start-up time, and the controller waits for the handshake line.
   const router = async (): Promise<TrafficRouterApi> => {
+    // Here, not before the handshake: only a plugin the host really started says what it is.
+    logger.info(ownVersion(), 'rollouts-companion plugin starting');
     if (options.companion) {
       const { createRemoteRouter } = await import('../grpc/client.js');
       const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
