@@ -54,6 +54,7 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
     if (e.code === grpc.status.DEADLINE_EXCEEDED) return `companion ${options.address} did not answer ${method} within ${deadlineMs} ms`;
     // grpc-js appends an empty "Resolution note:" to connection failures.
     if (e.code === grpc.status.UNAVAILABLE) return `companion ${options.address} is unavailable: ${e.details.replace(/\s*Resolution note:\s*$/, '')}`;
+    if (e.code === grpc.status.RESOURCE_EXHAUSTED) return `companion ${options.address} is overloaded (${method}): ${e.details}`;
     return `companion ${options.address} rejected ${method}: ${e.details ?? String(err)}`;
   };
 

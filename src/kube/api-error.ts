@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { OverloadedError } from '../routing/api.js';
 import { RouteStoreError } from '../routing/route-store.js';
 import * as msg from './errors.js';
 import type { ApiTarget } from './errors.js';
@@ -78,7 +79,9 @@ function parseBody(body: unknown): Record<string, unknown> | undefined {
  * RouteStoreError: error text shown to users stops at it). `server` names the API server for
  * "unreachable"; `attempts` is how many writes a conflict loop made.
  */
-export function apiError(target: ApiTarget, err: unknown, options: { server?: string; attempts?: number } = {}): RouteStoreError {
+export function apiError(target: ApiTarget, err: unknown, options: { server?: string; attempts?: number } = {}): Error {
+  // An overload is about this process, not the object: it travels as it is, to become RESOURCE_EXHAUSTED.
+  if (err instanceof OverloadedError) return err;
   return new RouteStoreError(apiErrorMessage(target, err, options), { cause: err });
 }
 

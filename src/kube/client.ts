@@ -147,7 +147,7 @@ export class KubeClient {
       const timeoutMs = Math.min(this.requestTimeoutMs, remaining - replyMargin(remaining));
       if (ctx?.signal?.aborted || timeoutMs <= 0) throw new NoAnswerError(NoAnswer.Abandoned, 'the caller went away');
       const timer = setTimeout(
-        () => attemptAbort.abort(new NoAnswerError(NoAnswer.Timeout, `no answer within ${timeoutMs} ms`, timeoutMs)),
+        () => attemptAbort.abort(new NoAnswerError(NoAnswer.Timeout, `no answer within ${Math.round(timeoutMs)} ms`, Math.round(timeoutMs))),
         timeoutMs,
       );
       ctx?.signal?.addEventListener('abort', onCallerGone, { once: true });

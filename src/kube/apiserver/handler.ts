@@ -20,6 +20,8 @@ export interface RequestLogEntry {
   /** The query string without '?', '' if none. */
   query: string;
   status: number;
+  /** The Kubernetes verb of a resource request (get, list, watch, create, update, patch, delete); absent for discovery. */
+  verb?: Verb;
 }
 
 export interface HandlerContext {
@@ -30,6 +32,8 @@ export interface HandlerContext {
   requestLogLimit: number;
   /** host:port, for the /api document. */
   serverAddress(): string;
+  /** Counts each resource request by verb. */
+  onResourceRequest?(verb: Verb): void;
 }
 
 interface ResourceRequest extends RequestInfo {
@@ -89,10 +93,26 @@ function parseBody(raw: Buffer, contentType: string): Record<string, unknown> {
   return parsed;
 }
 
+/** Like kube-apiserver's limit on request bodies (3 MiB): a huge POST must not exhaust memory. */
+export const MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024;
+
+class BodyTooLarge extends Error {}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_REQUEST_BODY_BYTES) return reject(new BodyTooLarge());
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REQUEST_BODY_BYTES) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
@@ -102,14 +122,20 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const verb: { value?: Verb } = {};
     const log = () => {
-      ctx.requestLog.push({ method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), status: res.statusCode });
+      const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: url.search.slice(1), status: res.statusCode };
+      if (verb.value) {
+        entry.verb = verb.value;
+        ctx.onResourceRequest?.(verb.value);
+      }
+      ctx.requestLog.push(entry);
       if (ctx.requestLog.length > ctx.requestLogLimit) ctx.requestLog.splice(0, ctx.requestLog.length - ctx.requestLogLimit);
     };
     readBody(req)
       .then((body) => {
         try {
-          route(ctx, req, res, url, body);
+          route(ctx, req, res, url, body, verb);
         } catch (err) {
           if (res.headersSent) {
             res.destroy();
@@ -119,7 +145,14 @@ export function createHandler(ctx: HandlerContext): (req: IncomingMessage, res: 
         }
         log();
       })
-      .catch(() => res.destroy());
+      .catch((err: unknown) => {
+        if (!(err instanceof BodyTooLarge)) return res.destroy();
+        // Answer, then close: the rest of the body is not read.
+        res.setHeader('Connection', 'close');
+        sendStatus(res, failure(413, `the request body is larger than ${MAX_REQUEST_BODY_BYTES} bytes`, 'RequestEntityTooLarge'));
+        res.on('finish', () => req.destroy());
+        log();
+      });
   };
 }
 
@@ -196,7 +229,7 @@ function parseResourcePath(segments: string[]): ResourcePath {
   };
 }
 
-function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {
+function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer, seen: { value?: Verb }): void {
   const down = ctx.faults.unavailable();
   if (down) return sendStatus(res, down);
 
@@ -217,6 +250,7 @@ function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, u
 
   const watch = url.searchParams.get('watch');
   const verb = verbOf(req.method ?? 'GET', path.name !== undefined, watch === 'true' || watch === '1');
+  if (verb) seen.value = verb;
   if (!verb || (path.subresource !== undefined && !['get', 'update', 'patch'].includes(verb))) throw methodNotAllowed();
 
   const { group: _g, plural: _p, ...where } = path;

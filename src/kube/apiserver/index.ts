@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 import { kubeConfigForServer, writeKubeconfigFile } from '../kubeconfig.js';
-import { Faults } from './faults.js';
+import { Faults, type Verb } from './faults.js';
 import { GatewaySimulator } from './gateway-simulator.js';
 import { createHandler, type RequestLogEntry } from './handler.js';
 import { splitApiVersion } from './resources.js';
@@ -59,6 +59,12 @@ export interface ApiServer {
   readonly faults: Faults;
   /** HTTP requests answered, in completion order (watches when their stream starts); the last `requestLogLimit`. */
   readonly requestLog: RequestLogEntry[];
+  /** TCP connections accepted since start (or since `resetCounters`): keep-alive clients make few. */
+  readonly connectionsAccepted: number;
+  /** Resource requests answered since start (or since `resetCounters`), by verb. */
+  requestsByVerb(): Partial<Record<Verb, number>>;
+  /** Zeroes the connection count and the verb counts (not the request log). */
+  resetCounters(): void;
 }
 
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
@@ -67,12 +73,15 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
   const watches = new WatchHub(store, opts.bookmarkIntervalMs ?? 5000);
   const requestLog: RequestLogEntry[] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
+  const byVerb: Partial<Record<Verb, number>> = {};
   let server: Server;
   let port = opts.port ?? 0;
 
   const listen = async () => {
     server = createServer(handler);
     server.on('connection', (s: Socket) => {
+      connections++;
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     });
@@ -99,7 +108,15 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     stopListening,
     startListening: listen,
   });
-  const handler = createHandler({ store, watches, faults, requestLog, requestLogLimit: opts.requestLogLimit ?? 10_000, serverAddress: () => `${host}:${port}` });
+  const handler = createHandler({
+    store,
+    watches,
+    faults,
+    requestLog,
+    requestLogLimit: opts.requestLogLimit ?? 10_000,
+    serverAddress: () => `${host}:${port}`,
+    onResourceRequest: (verb) => (byVerb[verb] = (byVerb[verb] ?? 0) + 1),
+  });
   await listen();
 
   const sim = opts.simulateGateway ? new GatewaySimulator(store, opts.simulateGateway === true ? 0 : (opts.simulateGateway.delayMs ?? 0)) : undefined;
@@ -151,5 +168,13 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     },
     faults,
     requestLog,
+    get connectionsAccepted() {
+      return connections;
+    },
+    requestsByVerb: () => ({ ...byVerb }),
+    resetCounters: () => {
+      connections = 0;
+      for (const k of Object.keys(byVerb)) delete byVerb[k as Verb];
+    },
   };
 }
