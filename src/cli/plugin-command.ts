@@ -17,6 +17,7 @@ export interface PluginCommandOptions {
   kubeconfig?: string;
   kubeQps?: number;
   kubeBurst?: number;
+  kubeRequestTimeout?: number;
   logLevel: string;
 }
 
@@ -41,6 +42,7 @@ export function pluginCommand(): Command {
     .option('--kubeconfig <path>', 'kubeconfig for in-process mode (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--kube-qps <n>', 'in-process mode: API requests per second (the controller pod\'s budget is shared)', positive('requests per second'))
     .option('--kube-burst <n>', 'in-process mode: API request burst', positive('requests'))
+    .option('--kube-request-timeout <ms>', 'in-process mode: longest single API request attempt before it is aborted and retried', positive('milliseconds'))
     .option('--log-level <level>', 'trace, debug, info, warn or error (logs go to stderr as hclog JSON)', process.env.LOG_LEVEL ?? 'info')
     .action(async (options: PluginCommandOptions) => {
       const code = await runPluginCommand(options);
@@ -72,6 +74,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       kubeconfig: options.kubeconfig,
       qps: options.kubeQps,
       burst: options.kubeBurst,
+      requestTimeoutMs: options.kubeRequestTimeout,
       logger,
     });
   };
