@@ -74,8 +74,8 @@ describe('in-process API server: faults and request log', () => {
     await apiError(h.custom.getNamespacedCustomObject(routeParams('missing')));
     const base = `/apis/${GATEWAY}/v1/namespaces/${NS}/httproutes`;
     expect(h.server.requestLog).to.deep.equal([
-      { method: 'GET', path: `${base}/canary-route`, query: '', status: 200 },
-      { method: 'GET', path: `${base}/missing`, query: '', status: 404 },
+      { method: 'GET', path: `${base}/canary-route`, query: '', status: 200, verb: 'get' },
+      { method: 'GET', path: `${base}/missing`, query: '', status: 404, verb: 'get' },
     ]);
     expect(h.server.requestLog.filter((r) => r.method !== 'GET')).to.deep.equal([]);
   });
