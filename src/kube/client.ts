@@ -185,6 +185,11 @@ export class KubeClient {
     return !ctx?.signal?.aborted;
   }
 
+  /** Requests so far that had to wait for the rate limit (for metrics and tests). */
+  get throttled(): number {
+    return this.limiter.waited;
+  }
+
   /** The API server URL of the current context (for logs; never credentials). */
   get server(): string {
     return this.kubeConfig.getCurrentCluster()?.server ?? '(unknown)';

@@ -24,6 +24,8 @@ export class RateLimiter {
   private last = Date.now();
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Requests that had to wait for a token (a client-side throttle the caller felt). */
+  waited = 0;
 
   constructor(
     readonly qps: number,
@@ -53,6 +55,7 @@ export class RateLimiter {
       return Promise.resolve();
     }
     if (this.waiters.length >= this.maxQueued) return Promise.reject(new QueueFullError(this.maxQueued));
+    this.waited++;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter);

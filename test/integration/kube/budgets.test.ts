@@ -6,6 +6,7 @@ import { localRouters } from '../../../src/kube/local-router.js';
 import type { TrafficRouterApi } from '../../../src/routing/api.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import { seedPinnedRoutes } from '../../support/seed.js';
+import { CANARY_SVC, STABLE_SVC, backend, rolloutWith, route, service } from '../../support/builders.js';
 
 // What each call costs the API server, counted by the in-process API server itself: TCP
 // connections (one keep-alive pool per process) and requests by verb (#9.1, #9.2). The
@@ -53,12 +54,34 @@ describe('API budgets: connections and requests per call, with the shipped defau
     expect(api.connectionsAccepted).to.be.at.most(MANAGED + PINNED + 2);
   });
 
-  it('100 concurrent calls, as from 100 Rollouts reconciling at once, are neither throttled nor spread over 100 connections', async () => {
+  it('100 concurrent calls, as from 100 Rollouts reconciling at once, all succeed over at most the pool size of connections', async () => {
     await ok(router.setWeight(rollout, 10, []));
     api.resetCounters();
     const results = await Promise.all(Array.from({ length: 100 }, () => router.setWeight(rollout, 10, [], { deadline: Date.now() + 5000 })));
     expect(results.filter((r) => r.error !== '')).to.deep.equal([]);
     expect(api.connectionsAccepted).to.be.at.most(16);
+  });
+
+  it('a reconcile pass of 100 Rollouts (UpdateHash, SetWeight, VerifyWeight each) is not throttled by the default budget', async () => {
+    api.apply([service(STABLE_SVC), service(CANARY_SVC)]);
+    const rollouts = Array.from({ length: 100 }, (_, i) => {
+      api.apply([route('HTTPRoute', `route-${i}`, [{ backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] }])]);
+      return rolloutWith({ httpRoute: `route-${i}` }, { name: `app-${i}` });
+    });
+    const pass = () =>
+      Promise.all(
+        rollouts.map(async (r) => {
+          await ok(router.updateHash(r, 'a', 'b', []));
+          await ok(router.setWeight(r, 10, []));
+          expect((await router.verifyWeight(r, 10, [])).error).to.equal('');
+        }),
+      );
+    // The first pass also looks up the Services; later passes are what every reconcile costs.
+    await pass();
+    await new Promise((r) => setTimeout(r, 3500));
+    const before = kube.throttled;
+    await pass();
+    expect(kube.throttled - before).to.equal(0);
   });
 
   it('unchanged SetWeight: one read per managed and pinned route, no write', async () => {
