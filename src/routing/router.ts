@@ -188,13 +188,14 @@ export class TrafficRouter implements TrafficRouterApi {
 
   /** The managed routes as read now: each named route read once, selector routes from their list. */
   private async loadManaged(cfg: RouterConfig, ctx: CallContext | undefined): Promise<LoadedRoute[]> {
-    const [named, listed] = await Promise.all([
+    const [named, found] = await Promise.all([
       Promise.allSettled(cfg.routes.map(async (entry) => ({ entry, route: await this.store.get(entry.ref, ctx) }))),
-      this.discover({ ...cfg, routes: [] }, ctx),
+      this.discover(cfg, ctx),
     ]);
     const failed = named.filter((s) => s.status === 'rejected').map((s) => s.reason as unknown);
     if (failed.length) throw combineErrors(failed);
-    return [...named.map((s) => (s as PromiseFulfilledResult<LoadedRoute>).value), ...(listed as LoadedRoute[])];
+    const listed = found.filter((f): f is LoadedRoute => f.route !== undefined);
+    return [...named.map((s) => (s as PromiseFulfilledResult<LoadedRoute>).value), ...listed];
   }
 
   /** Named entries (without their route) followed by the routes the selectors list. */
