@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -99,6 +100,8 @@ export function createCompanionServer(options: CompanionServerOptions): { server
       };
       // The caller's cancellation and deadline reach every API request this call makes.
       const cancelled = new AbortController();
+      // Each API request of the call listens to it; a call may make many at once.
+      setMaxListeners(0, cancelled.signal);
       call.once('cancelled', () => cancelled.abort(new Error('the gRPC call was cancelled')));
       const deadline = call.getDeadline();
       const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;

@@ -72,6 +72,11 @@ export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const RETRY_BASE_MS = 50;
 const RETRY_MAX_MS = 2_000;
+/**
+ * No retry starts with less time than this: it could hardly get an answer, yet a write it sends
+ * would add one more outcome the caller never learns.
+ */
+const MIN_ATTEMPT_MS = 250;
 
 /** The attempt a request belongs to, found by the HTTP layer through async context. */
 interface AttemptScope {
@@ -164,7 +169,9 @@ export class KubeClient {
         );
       } catch (err) {
         const wait = retryDelay(err, attempt);
-        if (wait === undefined || ctx?.signal?.aborted || Date.now() + wait >= deadline - replyMargin(deadline - Date.now())) throw err;
+        if (wait === undefined || ctx?.signal?.aborted) throw err;
+        const left = deadline - Date.now() - wait;
+        if (left - replyMargin(left) < MIN_ATTEMPT_MS) throw err;
         await sleep(wait, ctx?.signal);
       } finally {
         clearTimeout(timer);
@@ -179,8 +186,8 @@ export class KubeClient {
    */
   async backoff(attempt: number, ctx?: CallContext): Promise<boolean> {
     const wait = jittered(attempt);
-    const deadline = ctx?.deadline ?? Infinity;
-    if (ctx?.signal?.aborted || Date.now() + wait >= deadline - replyMargin(deadline - Date.now())) return false;
+    const left = (ctx?.deadline ?? Infinity) - Date.now() - wait;
+    if (ctx?.signal?.aborted || left - replyMargin(left) < MIN_ATTEMPT_MS) return false;
     await sleep(wait, ctx?.signal);
     return !ctx?.signal?.aborted;
   }

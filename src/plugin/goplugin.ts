@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -118,6 +118,8 @@ export class GoPluginServer extends EventEmitter {
     this.#sessions.add(session);
     // Calls still running when their session closes are abandoned: nobody can read the reply.
     const sessionOpen = new AbortController();
+    // Every call of the session listens to it: hundreds at once are normal, not a leak.
+    setMaxListeners(0, sessionOpen.signal);
     session.once('close', () => sessionOpen.abort(new Error('plugin session closed')));
     let accepted = 0;
     const dispensed = new Set<number>();

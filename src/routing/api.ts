@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 
 // The traffic-router contract, shaped like Argo Rollouts' plugin RPC. One implementation
@@ -86,7 +87,10 @@ export function callSignal(ctx: CallContext | undefined): AbortSignal | undefine
   if (ctx?.signal) signals.push(ctx.signal);
   if (ctx?.deadline !== undefined && Number.isFinite(ctx.deadline)) signals.push(AbortSignal.timeout(Math.max(0, ctx.deadline - Date.now())));
   if (signals.length <= 1) return signals[0];
-  return AbortSignal.any(signals);
+  const combined = AbortSignal.any(signals);
+  // Each of the call's route queues and requests listens to it.
+  setMaxListeners(0, combined);
+  return combined;
 }
 
 /** Whether the caller has gone: cancelled, or its deadline has passed. */
