@@ -41,8 +41,6 @@ interface LoadedRoute {
 
 const OK: RpcResult = { error: '' };
 
-export { errorText };
-
 const refKey = (r: RouteRef): string => `${r.kind}/${r.namespace}/${r.name}`;
 
 export class TrafficRouter implements TrafficRouterApi {
