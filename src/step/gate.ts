@@ -118,6 +118,8 @@ interface MemberView {
   message: string;
   stale: boolean;
   entries: StepPluginStatusEntry[];
+  /** When the Completed condition last became True (the Rollout was fully promoted). */
+  completedAt?: number;
 }
 
 function view(r: Rollout): MemberView {
@@ -125,7 +127,11 @@ function view(r: Rollout): MemberView {
   const canary = (status['canary'] ?? {}) as { stepPluginStatuses?: StepPluginStatusEntry[] };
   const generation = r.metadata.generation;
   const observed = status['observedGeneration'];
+  const conditions = Array.isArray(status['conditions']) ? (status['conditions'] as { type?: string; status?: string; lastTransitionTime?: string }[]) : [];
+  const completed = conditions.find((c) => c.type === 'Completed' && c.status === 'True');
+  const completedAt = Date.parse(completed?.lastTransitionTime ?? '');
   return {
+    ...(Number.isNaN(completedAt) ? {} : { completedAt }),
     steps: r.spec?.strategy?.canary?.steps ?? [],
     currentStepIndex: typeof status['currentStepIndex'] === 'number' ? status['currentStepIndex'] : 0,
     revision: r.metadata.annotations?.[REVISION_ANNOTATION] ?? '',
@@ -157,7 +163,7 @@ function asGateStatus(v: unknown, gate: string, revision: string): GateStatus | 
 /** Where a member stands, seen from one member's gate step. */
 export type MemberState =
   | { kind: 'here'; step: number; steps: number; arrivedAt?: number }
-  | { kind: 'left'; how: 'released' | 'promoted'; at: number; arrivedAt: number }
+  | { kind: 'left'; how: 'released' | 'promoted'; at: number; arrivedAt?: number }
   | { kind: 'away'; step: number; steps: number; why: string }
   | { kind: 'failed'; why: string }
   | { kind: 'error'; message: string };
@@ -185,10 +191,9 @@ export function memberState(
   if (recorded?.releasedAt) return { kind: 'left', how: 'released', at: Date.parse(recorded.releasedAt), arrivedAt: arrivedAt! };
   if (v.stale) return { kind: 'away', step: v.currentStepIndex, steps, why: 'the controller has not caught up with its latest spec yet' };
   if (v.currentStepIndex === g) return { kind: 'here', step: g, steps, ...(arrivedAt !== undefined ? { arrivedAt } : {}) };
-  if (v.currentStepIndex > g && recorded) {
-    const terminate = v.entries.find((e) => e.index === g && e.operation === 'Terminate');
-    const at = Date.parse(terminate?.finishedAt ?? terminate?.startedAt ?? '');
-    if (!Number.isNaN(at)) return { kind: 'left', how: 'promoted', at, arrivedAt: arrivedAt! };
+  if (v.currentStepIndex >= steps && v.completedAt !== undefined) {
+    // Fully promoted (by hand, past the gate): when tells this release from the previous one.
+    return { kind: 'left', how: 'promoted', at: v.completedAt, ...(arrivedAt !== undefined ? { arrivedAt } : {}) };
   }
   const why =
     v.currentStepIndex >= steps
@@ -227,7 +232,7 @@ function describe(key: string, s: MemberState): string {
     case 'here':
       return `${key} (here${s.arrivedAt === undefined ? ', arriving' : ''})`;
     case 'left':
-      return `${key} (left ${s.how === 'promoted' ? 'by promotion ' : ''}at ${iso(s.at)})`;
+      return `${key} (${s.how === 'promoted' ? 'fully promoted' : 'left'} at ${iso(s.at)}, before this member arrived)`;
     case 'away':
       return `${key} (${s.why})`;
     case 'failed':
