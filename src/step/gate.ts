@@ -243,7 +243,9 @@ function describe(key: string, s: MemberState): string {
 }
 
 export function decideRun(input: RunInput): GateDecision {
-  const { self, config, pluginName, now } = input;
+  const { self, config, pluginName } = input;
+  // Whole milliseconds, as recorded: every member must compute the same release point from the same arrivals.
+  const now = Math.floor(input.now);
   const me = memberKey(selfRef(self));
   const revision = self.metadata.annotations?.[REVISION_ANNOTATION] ?? '';
   const previous = asGateStatus(input.status, config.gate, revision);
