@@ -97,14 +97,16 @@ export interface RoundResult {
 export class ControllerPlay {
   constructor(
     readonly api: ApiServer,
-    readonly kubeconfig: string,
     readonly host: Host,
+    /** How the plugin is started: in-process mode on the API server's kubeconfig, or --companion. */
+    readonly pluginArgs: string[],
   ) {}
 
-  static async start(api: ApiServer, host: Host): Promise<ControllerPlay> {
+  static async start(api: ApiServer, host: Host, pluginArgs?: string[]): Promise<ControllerPlay> {
+    if (pluginArgs) return new ControllerPlay(api, host, pluginArgs);
     const kubeconfig = join(mkdtempSync(join(tmpdir(), 'step-kube-')), 'kubeconfig');
     await api.writeKubeconfig(kubeconfig);
-    return new ControllerPlay(api, kubeconfig, host);
+    return new ControllerPlay(api, host, ['--kubeconfig', kubeconfig, '--log-level', 'debug']);
   }
 
   create(...rollouts: Rollout[]): void {
@@ -203,7 +205,7 @@ export class ControllerPlay {
       const calls: Record<string, unknown>[] = [{ method: 'InitPlugin' }, ...before, ...(call ? [call] : [])];
       before = [];
       const rollout = calls.find((c) => c['rollout'])?.['rollout'];
-      const run = await runHost({ rollout, calls }, ['--kubeconfig', this.kubeconfig, '--log-level', 'debug'], {
+      const run = await runHost({ rollout, calls }, this.pluginArgs, {
         kind: 'step',
         host: this.host.binary,
       });
