@@ -3,7 +3,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createRemoteStep } from '../grpc/step-client.js';
 import { apiError } from '../kube/api-error.js';
 import { KubeClient } from '../kube/client.js';
-import { ROLLOUT_RESOURCE, readRollout as readStoredRollout } from '../kube/rollouts.js';
+import { ROLLOUT_RESOURCE, readRollout as readStoredRollout, rolloutTarget } from '../kube/rollouts.js';
 import type { Rollout } from '../routing/rollout.js';
 import { StepPhase, type StepContext, type StepResult } from '../step/api.js';
 import { readRollout as readManifestRollout } from './manifests.js';
@@ -127,6 +127,6 @@ async function record(kube: KubeClient, rollout: Rollout, method: StepCallMethod
   try {
     await kube.call(() => custom.replaceNamespacedCustomObjectStatus({ ...ROLLOUT_RESOURCE, namespace, name, body }));
   } catch (err) {
-    throw apiError(`recording the ${method} reply in Rollout ${namespace}/${name}`, err);
+    throw apiError(rolloutTarget(namespace, name, 'update'), err, { server: kube.server });
   }
 }

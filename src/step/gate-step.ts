@@ -44,7 +44,7 @@ export class GateStep implements StepPluginApi {
     return STEP_PLUGIN_TYPE;
   }
 
-  async run(rollout: Rollout, context: StepContext, _ctx?: CallContext): Promise<StepResult> {
+  async run(rollout: Rollout, context: StepContext, ctx?: CallContext): Promise<StepResult> {
     if (!rollout.metadata?.name) return errorResult(gateErrors.notARollout('Run'));
     const self = selfRef(rollout);
     const parsed = parseGateConfig(context.config, self);
@@ -53,7 +53,7 @@ export class GateStep implements StepPluginApi {
     const others = config.members.filter((m) => memberKey(m) !== memberKey(self));
     let members: Map<string, Rollout | undefined>;
     try {
-      const read = await Promise.all(others.map((m) => readRollout(this.#kube, m.namespace, m.name)));
+      const read = await Promise.all(others.map((m) => readRollout(this.#kube, m.namespace, m.name, ctx)));
       members = new Map(others.map((m, i) => [memberKey(m), read[i]]));
     } catch (err) {
       return errorResult(gateErrors.readFailed(config.gate, err instanceof Error ? err.message : String(err)));

@@ -104,7 +104,7 @@ describe('lockstep gate over gRPC', function () {
         throw new Error('no routes here');
       },
       logger: silentLogger,
-      step: createLocalStep({ client: kube, logger: silentLogger, observer: gateMetricsObserver(metrics) }),
+      step: createLocalStep({ client: kube, logger: silentLogger, gateObserver: gateMetricsObserver(metrics) }),
     });
     const port = await listen(server, '127.0.0.1:0');
     const step = createRemoteStep({ address: `127.0.0.1:${port}` });
