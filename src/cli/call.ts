@@ -5,6 +5,7 @@ import { TRAFFIC_ROUTER_METHODS, type TrafficRouterMethod } from '../routing/api
 import type { SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../routing/rollout.js';
 import { readRollout } from './manifests.js';
 import { DEFAULT_GRPC_ADDRESS } from './defaults.js';
+import { STEP_CALL_METHODS, callStep, type StepCallMethod } from './call-step.js';
 
 // `rollouts-companion call SetWeight --rollout r.yaml --weight 10`: any RPC by hand, as the
 // controller would make it; prints the reply as JSON and exits 1 when it carries an error.
@@ -30,10 +31,10 @@ function yamlValue<T>(value: string): T {
 
 export function callCommand(): Command {
   return new Command('call')
-    .description('call one TrafficRouter RPC on a running companion and print the reply')
-    .argument('[method]', `one of ${TRAFFIC_ROUTER_METHODS.join(', ')}`)
+    .description('call one TrafficRouter or StepPlugin RPC on a running companion and print the reply')
+    .argument('[method]', `one of ${TRAFFIC_ROUTER_METHODS.join(', ')}; step plugin: ${STEP_CALL_METHODS.join(', ')}`)
     .option('-a, --address <host:port>', 'companion gRPC address', DEFAULT_GRPC_ADDRESS)
-    .option('-r, --rollout <file>', 'Rollout manifest (YAML or JSON)')
+    .option('-r, --rollout <file>', 'Rollout manifest (YAML or JSON); for Run, Terminate, Abort also a Rollout name in the cluster')
     .option('-n, --namespace <ns>', 'namespace for a Rollout without one', 'default')
     .option('-w, --weight <0-100>', 'desired canary weight (SetWeight, VerifyWeight)', weight, 0)
     .option('--canary-hash <hash>', 'canary pod template hash (UpdateHash)', '')
@@ -43,7 +44,28 @@ export function callCommand(): Command {
     .option('--mirror-route <yaml>', 'setMirrorRoute step, e.g. \'{name: mirror, percentage: 50, match: [{path: {prefix: /api}}]}\'', yamlValue<SetMirrorRoute>)
     .option('--plugin-name <name>', 'trafficRouting.plugins key to read (default: the companion\'s)', '')
     .option('--deadline <ms>', 'per-call deadline', (v) => Number(v), 10_000)
+    .option('--config <yaml>', 'step plugin config (Run, Terminate, Abort; default: the plugin step at status.currentStepIndex)', yamlValue<unknown>)
+    .option('--status <json>', 'step status from the last Run (default: the one in status.canary.stepPluginStatuses)', yamlValue<unknown>)
+    .option('--kubeconfig <file>', 'where to read (and with --record write) a Rollout given by name')
+    .option('--record', 'store the step reply in the Rollout\'s status as the controller does (Rollout by name)', false)
     .action(async (methodArg: string | undefined, opts) => {
+      if ((STEP_CALL_METHODS as readonly string[]).includes(methodArg ?? '')) {
+        if (!opts.rollout) throw new Error(`${methodArg} needs --rollout <name|file>`);
+        const reply = await callStep(methodArg as StepCallMethod, {
+          address: opts.address,
+          rollout: opts.rollout,
+          namespace: opts.namespace,
+          kubeconfig: opts.kubeconfig,
+          config: opts.config,
+          status: opts.status,
+          pluginName: opts.pluginName,
+          record: opts.record,
+          deadline: opts.deadline,
+        });
+        process.stdout.write(`${JSON.stringify(reply)}\n`);
+        if (reply.error || reply.phase === 'Error' || reply.phase === 'Failed') process.exitCode = 1;
+        return;
+      }
       const method = methodArg as TrafficRouterMethod | undefined;
       if (!method || !TRAFFIC_ROUTER_METHODS.includes(method)) throw new Error(`unknown method ${JSON.stringify(method ?? '')}: expected one of ${TRAFFIC_ROUTER_METHODS.join(', ')}`);
       if (NEEDS_ROLLOUT.includes(method) && !opts.rollout) throw new Error(`${method} needs --rollout <file>`);

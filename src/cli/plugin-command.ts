@@ -3,6 +3,7 @@ import { createPluginLogger } from '../plugin/hclog.js';
 import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
+import type { StepPluginApi } from '../step/api.js';
 
 // `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
 // `trafficRouterPlugins` entry. In-process mode drives the routes itself with the
@@ -29,7 +30,7 @@ const positive = (what: string) => (value: string): number => {
 
 export function pluginCommand(): Command {
   return new Command('plugin')
-    .description('run as an Argo Rollouts traffic-router plugin (the controller starts it; not for interactive use)')
+    .description('run as an Argo Rollouts traffic-router or step plugin (the controller starts it; not for interactive use)')
     .option(
       '--plugin-name <name>',
       'the trafficRouting.plugins key to read (e.g. argoproj-labs/gatewayAPI to take over existing Rollouts)',
@@ -78,5 +79,15 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       logger,
     });
   };
-  return runPlugin({ router, logger, env });
+  // The same binary is the lockstep step plugin when the controller loads it from `stepPlugins`.
+  const step = async (): Promise<StepPluginApi> => {
+    if (options.companion) {
+      const { createRemoteStep } = await import('../grpc/step-client.js');
+      const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
+      return createRemoteStep({ address: options.companion, tls, deadlineMs: options.deadline });
+    }
+    const { createLocalStep } = await import('../kube/local-step.js');
+    return createLocalStep({ kubeconfig: options.kubeconfig, qps: options.kubeQps, burst: options.kubeBurst, logger });
+  };
+  return runPlugin({ router, step, logger, env });
 }

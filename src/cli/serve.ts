@@ -9,6 +9,8 @@ import { createLogger, type Logger } from '../log.js';
 import { DEFAULT_PLUGIN_NAME } from '../routing/api.js';
 import { KubeClient, DEFAULT_BURST, DEFAULT_QPS } from '../kube/client.js';
 import { localRouters } from '../kube/local-router.js';
+import { createLocalStep } from '../kube/local-step.js';
+import { gateMetricsObserver } from '../step/gate-metrics.js';
 import { createCompanionServer, listen, routeGrpcLogs } from '../grpc/server.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startHealthServer } from '../observability/health.js';
@@ -119,6 +121,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   });
   const { server, health } = createCompanionServer({
     routerFor,
+    step: createLocalStep({ client: kube, logger, gateObserver: gateMetricsObserver(metrics) }),
     logger,
     observe: (method, result, seconds) => {
       metrics.rpcRequests.inc({ method, result });

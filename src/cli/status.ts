@@ -10,6 +10,8 @@ import { KubeRouteStore } from '../kube/route-store.js';
 import { apiErrorMessage } from '../kube/api-error.js';
 import { rolloutTarget } from '../kube/rollouts.js';
 import { readRollout } from './manifests.js';
+import { readRollout as readStoredRollout } from '../kube/rollouts.js';
+import { describeGates, renderGates } from '../step/describe.js';
 
 // `rollouts-companion status --rollout NAME|FILE`: what the routes of one Rollout look like
 // right now, per route: host → rule → backend → weight, pinned and in-progress marked.
@@ -25,7 +27,7 @@ interface StatusOptions {
 
 export function statusCommand(): Command {
   return new Command('status')
-    .description('print the routes of a Rollout: host → rule → backend → weight (pinned and in-progress marked)')
+    .description('print the routes of a Rollout (host → rule → backend → weight, pinned and in-progress marked) and its lockstep gates')
     .requiredOption('-r, --rollout <name|file>', 'a Rollout in the cluster, or a manifest file')
     .option('-n, --namespace <ns>', 'namespace of the Rollout', 'default')
     .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)')
@@ -35,10 +37,17 @@ export function statusCommand(): Command {
     .action(async (opts: StatusOptions) => {
       const kube = new KubeClient({ kubeconfig: opts.kubeconfig, context: opts.context });
       const rollout = existsSync(opts.rollout) ? await readRollout(opts.rollout, opts.namespace) : await fetchRollout(kube, opts);
+      // Lockstep gates: each member, the step it is at, who is being waited for and since when.
+      const gates = await describeGates(rollout, (ns, name) => readStoredRollout(kube, ns, name));
+      const routed = Object.hasOwn(rollout.spec?.strategy?.canary?.trafficRouting?.plugins ?? {}, opts.pluginName);
+      if (gates.length > 0 && !routed) {
+        process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ gates }, null, 2)}\n` : renderGates(gates));
+        return;
+      }
       const config = parseRouterConfig(rollout, opts.pluginName);
       const { routes, missing } = await fetchRoutes(new KubeRouteStore(kube), config);
       const rows = describeRoutes(routes, config);
-      process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ rows, missing }, null, 2)}\n` : render(rows, missing));
+      process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ rows, missing, gates }, null, 2)}\n` : render(rows, missing) + renderGates(gates));
     });
 }
 

@@ -12,6 +12,8 @@ export const SERVICE_NAME = 'rollouts.companion.v1.TrafficRouter';
 const PROTO_FILE = 'rollouts/companion/v1/traffic_router.proto';
 // rollouts.companion.v1.Version (src/grpc/version.ts): in the same definition, so server reflection lists it.
 const VERSION_PROTO_FILE = 'rollouts/companion/v1/version.proto';
+/** Every file of the package; reflection lists what is loaded. */
+const PROTO_FILES = [PROTO_FILE, VERSION_PROTO_FILE, 'rollouts/companion/v1/step_plugin.proto'];
 
 /** Finds proto/ from the source tree, the compiled tree or a bundle (which ships proto/ beside it). */
 export function protoRoot(): string {
@@ -30,7 +32,7 @@ export function protoRoot(): string {
 let cached: protoLoader.PackageDefinition | undefined;
 
 export function packageDefinition(): protoLoader.PackageDefinition {
-  cached ??= protoLoader.loadSync([PROTO_FILE, VERSION_PROTO_FILE], {
+  cached ??= protoLoader.loadSync(PROTO_FILES, {
     includeDirs: [protoRoot()],
     keepCase: false,
     longs: Number,

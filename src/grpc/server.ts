@@ -19,6 +19,9 @@ import {
   type WeightDestinationMsg,
 } from './contract.js';
 import { addVersionService } from './version.js';
+import type { StepPluginApi } from '../step/api.js';
+import { addStepService } from './step-server.js';
+import { STEP_SERVICE_NAME } from './step-contract.js';
 
 // The companion's gRPC server: TrafficRouter, the standard health service and server
 // reflection (so grpcurl works without the proto file).
@@ -31,6 +34,8 @@ export interface CompanionServerOptions {
   logger: Logger;
   /** Called after every RPC; result is 'ok', 'error' (an error string), 'not_verified', 'invalid' or 'overloaded'. */
   observe?: (method: string, result: string, seconds: number) => void;
+  /** The StepPlugin service (the lockstep gate); absent: not served. */
+  step?: StepPluginApi;
 }
 
 interface Req {
@@ -126,8 +131,9 @@ export function createCompanionServer(options: CompanionServerOptions): { server
   }
   server.addService(trafficRouterService(), implementation);
   addVersionService(server);
+  if (options.step) addStepService(server, { step: options.step, logger, observe: options.observe });
 
-  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING', ...(options.step ? { [STEP_SERVICE_NAME]: 'SERVING' } : {}) });
   health.addToServer(server);
   new ReflectionService(packageDefinition()).addToServer(server);
   return { server, health };

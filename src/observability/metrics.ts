@@ -33,6 +33,9 @@ export interface Metrics {
   rpcDuration: Histogram<'method'>;
   routeWrites: Counter<'kind'>;
   routeConflicts: Counter<'kind'>;
+  gateMembersWaiting: Gauge<'namespace' | 'gate'>;
+  gateWaitSeconds: Gauge<'namespace' | 'gate'>;
+  gateWaitDuration: Histogram<'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -98,6 +101,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'rollouts_companion_route_conflicts_total',
       help: 'Route writes rejected with a conflict (409) by kind.',
       labelNames: ['kind'] as const,
+      registers,
+    }),
+    gateMembersWaiting: new Gauge({
+      name: 'rollouts_companion_gate_members_waiting',
+      help: 'Member Rollouts waiting at a lockstep gate, as of the latest Run of any member (namespace of that member).',
+      labelNames: ['namespace', 'gate'] as const,
+      registers,
+    }),
+    gateWaitSeconds: new Gauge({
+      name: 'rollouts_companion_gate_wait_seconds',
+      help: 'How long the longest-waiting member has been waiting at a lockstep gate (0 when nobody waits).',
+      labelNames: ['namespace', 'gate'] as const,
+      registers,
+    }),
+    gateWaitDuration: new Histogram({
+      name: 'rollouts_companion_gate_wait_duration_seconds',
+      help: 'Time members spent at a lockstep gate, by outcome (Successful: left with the others; Failed: aborted with them or timed out).',
+      labelNames: ['outcome'] as const,
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     }),
   };

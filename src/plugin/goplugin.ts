@@ -5,8 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { TrafficRouterApi } from '../routing/api.js';
-import { dispatchTrafficRouterCall } from './dispatch.js';
 import { unknownMethod, unknownPluginType, unknownSocketGroup } from './errors.js';
 import { serveNetRpc, EmptyStructType, Uint32Type, type RpcReply } from './netrpc.js';
 import { YamuxSession, type YamuxStream } from './yamux/index.js';
@@ -20,13 +18,27 @@ import { YamuxSession, type YamuxStream } from './yamux/index.js';
 //   4-byte little-endian broker id that we echo back before net/rpc begins on it.
 
 export const MAGIC_COOKIE_KEY = 'ARGO_ROLLOUTS_RPC_PLUGIN';
-export const MAGIC_COOKIE_VALUE = 'trafficrouter';
-export const DISPENSE_NAME = 'RpcTrafficRouterPlugin';
+/** The plugin kinds the controller loads through go-plugin: the cookie value names the kind. */
+export const PluginKind = {
+  TrafficRouter: 'trafficrouter',
+  Step: 'step',
+} as const;
+export type PluginKind = (typeof PluginKind)[keyof typeof PluginKind];
+export const PLUGIN_KINDS: readonly PluginKind[] = Object.values(PluginKind);
+/** What the controller asks Dispenser.Dispense for, per kind. */
+export const DISPENSE_NAMES: Readonly<Record<PluginKind, string>> = {
+  trafficrouter: 'RpcTrafficRouterPlugin',
+  step: 'RpcStepPlugin',
+};
 export const CORE_PROTOCOL_VERSION = 1;
 export const APP_PROTOCOL_VERSION = 1;
 
+/** Serves the `Plugin.*` calls of a dispensed plugin; `session` aborts when its connection ends. */
+export type PluginCallHandler = (serviceMethod: string, args: unknown, session: AbortSignal) => Promise<RpcReply>;
+
 export interface GoPluginServerOptions {
-  router: TrafficRouterApi;
+  kind: PluginKind;
+  handler: PluginCallHandler;
   logger: Logger;
   /** Where the socket goes (go-plugin honours PLUGIN_UNIX_SOCKET_DIR); default os.tmpdir(). */
   socketDir?: string;
@@ -42,9 +54,11 @@ export interface GoPluginServer {
 }
 
 /**
- * Listens on a fresh unix socket (mode 0600 inside a 0700 directory) and serves the
- * traffic-router plugin on every connection. Emits 'quit' after answering Control.Quit and
- * 'disconnect' when a host's connection ends.
+ * Listens on a fresh unix socket (mode 0600 inside a 0700 directory) and serves the plugin
+ * of options.kind on every connection. Emits 'quit' after answering Control.Quit and
+ * 'disconnect' when the host's connection ends: the first connection that had a plugin
+ * dispensed. Other connections (a stray client, random bytes, a broken frame) come and go
+ * without ending anything, as with go-plugin's own server.
  */
 export class GoPluginServer extends EventEmitter {
   readonly socketPath: string;
@@ -52,6 +66,7 @@ export class GoPluginServer extends EventEmitter {
   readonly #server: Server;
   readonly #options: GoPluginServerOptions;
   readonly #sessions = new Set<YamuxSession>();
+  #hostSession: YamuxSession | undefined;
   #closed = false;
 
   private constructor(options: GoPluginServerOptions, dir: string, server: Server) {
@@ -129,6 +144,7 @@ export class GoPluginServer extends EventEmitter {
       const index = accepted++;
       if (index === 0) {
         this.#serveControl(stream, () => {
+          this.#hostSession ??= session;
           nextBrokerId = (nextBrokerId + 1) >>> 0;
           dispensed.add(nextBrokerId);
           return nextBrokerId;
@@ -143,6 +159,10 @@ export class GoPluginServer extends EventEmitter {
     });
     session.on('close', (error?: Error) => {
       this.#sessions.delete(session);
+      if (session !== this.#hostSession) {
+        logger.debug({ err: error }, 'a connection that never dispensed a plugin closed; still serving');
+        return;
+      }
       if (error) logger.warn({ err: error }, 'plugin connection closed with an error');
       else logger.debug('plugin connection closed');
       this.emit('disconnect', error);
@@ -162,9 +182,9 @@ export class GoPluginServer extends EventEmitter {
           setImmediate(() => this.emit('quit'));
           return { type: EmptyStructType, value: {} };
         case 'Dispenser.Dispense': {
-          if (args !== DISPENSE_NAME) throw new Error(unknownPluginType(String(args)));
+          if (args !== DISPENSE_NAMES[this.#options.kind]) throw new Error(unknownPluginType(String(args)));
           const id = dispense();
-          logger.debug({ id }, 'dispensed traffic router');
+          logger.debug({ id, kind: this.#options.kind }, 'dispensed plugin');
           return { type: Uint32Type, value: id };
         }
         default:
@@ -174,7 +194,7 @@ export class GoPluginServer extends EventEmitter {
   }
 
   async #serveBroker(stream: YamuxStream, dispensed: Set<number>, sessionOpen: AbortSignal): Promise<void> {
-    const { logger, router } = this.#options;
+    const { logger, handler } = this.#options;
     let prefix: Buffer;
     try {
       prefix = await readPrefix(stream, 4);
@@ -188,7 +208,7 @@ export class GoPluginServer extends EventEmitter {
       return;
     }
     stream.write(prefix);
-    serveNetRpc(stream, (method: string, args: unknown) => dispatchTrafficRouterCall(router, logger, method, args, sessionOpen), {
+    serveNetRpc(stream, (method: string, args: unknown) => handler(method, args, sessionOpen), {
       onError: (error: Error) => logger.warn({ err: error, id }, 'plugin stream: net/rpc stopped'),
     });
   }

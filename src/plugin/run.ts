@@ -2,15 +2,24 @@ import { readFileSync } from 'node:fs';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
 import { PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
-import { AUTO_MTLS_UNSUPPORTED, magicCookieMissing, protocolVersionUnsupported, routerUnavailable } from './errors.js';
-import { APP_PROTOCOL_VERSION, GoPluginServer, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './goplugin.js';
+import { STEP_PLUGIN_TYPE, StepPhase, type StepPluginApi, type StepResult } from '../step/api.js';
+import { dispatchTrafficRouterCall } from './dispatch.js';
+import { AUTO_MTLS_UNSUPPORTED, magicCookieMissing, protocolVersionUnsupported, routerUnavailable, stepUnavailable } from './errors.js';
+import { APP_PROTOCOL_VERSION, GoPluginServer, MAGIC_COOKIE_KEY, PLUGIN_KINDS, PluginKind, type PluginCallHandler } from './goplugin.js';
+import { dispatchStepCall } from './step-dispatch.js';
 
-// The plugin process: check the magic cookie, listen, print the handshake, serve until the
-// host says Control.Quit, closes the connection, sends SIGTERM, or goes away.
+// The plugin process: check the magic cookie (its value says which kind of plugin the host
+// loads), listen, print the handshake, serve until the host says Control.Quit, closes the
+// connection, sends SIGTERM, or goes away.
+
+/** An implementation, or a factory run after the handshake so the controller's start timeout is not spent on it. */
+type Lazy<T> = T | (() => T | Promise<T>);
 
 export interface RunPluginOptions {
-  /** The router, or a factory run after the handshake so the controller's start timeout is not spent on it. */
-  router: TrafficRouterApi | (() => TrafficRouterApi | Promise<TrafficRouterApi>);
+  /** What a traffic-router host (ARGO_ROLLOUTS_RPC_PLUGIN=trafficrouter) talks to. */
+  router: Lazy<TrafficRouterApi>;
+  /** What a step-plugin host (ARGO_ROLLOUTS_RPC_PLUGIN=step) talks to. */
+  step?: Lazy<StepPluginApi>;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   /** Where the handshake line goes; the real stdout unless testing. */
@@ -22,8 +31,9 @@ export interface RunPluginOptions {
 export async function runPlugin(options: RunPluginOptions): Promise<number> {
   const env = options.env ?? process.env;
   const { logger } = options;
-  if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    process.stderr.write(`${magicCookieMissing(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)}\n`);
+  const kind = PLUGIN_KINDS.find((k) => k === env[MAGIC_COOKIE_KEY] && (k !== PluginKind.Step || options.step));
+  if (!kind) {
+    process.stderr.write(`${magicCookieMissing(MAGIC_COOKIE_KEY, PLUGIN_KINDS)}\n`);
     return 1;
   }
   const unsupported = unsupportedHostRequest(env);
@@ -60,7 +70,8 @@ export async function runPlugin(options: RunPluginOptions): Promise<number> {
 
   try {
     server = await GoPluginServer.listen({
-      router: lazyRouter(options.router, logger),
+      kind,
+      handler: handlerFor(kind, options),
       logger,
       socketDir: env.PLUGIN_UNIX_SOCKET_DIR || undefined,
       socketGroup: env.PLUGIN_UNIX_SOCKET_GROUP || undefined,
@@ -109,26 +120,39 @@ function keepStdoutForHandshake(): void {
   console.debug = toStderr;
 }
 
-/** Calls wait for the router; a router that cannot be built answers every call with why. */
-function lazyRouter(source: RunPluginOptions['router'], logger: Logger): TrafficRouterApi {
+function handlerFor(kind: PluginKind, options: RunPluginOptions): PluginCallHandler {
+  const { logger } = options;
+  if (kind === PluginKind.Step) {
+    const step = lazy(options.step!, logger, (message) => failingStep(message), stepUnavailable);
+    return (method, args, session) => dispatchStepCall(step, logger, method, args, session);
+  }
+  const router = lazy(options.router, logger, (message) => failingRouter(message), routerUnavailable);
+  return (method, args, session) => dispatchTrafficRouterCall(router, logger, method, args, session);
+}
+
+/**
+ * Calls wait for the implementation; one that cannot be built answers every call with why.
+ * The proxy forwards every method, whatever the interface.
+ */
+function lazy<T extends object>(source: Lazy<T>, logger: Logger, failing: (message: string) => T, unavailable: (reason: string) => string): T {
   if (typeof source !== 'function') return source;
-  const ready: Promise<TrafficRouterApi> = Promise.resolve()
-    .then(source)
+  const ready: Promise<T> = Promise.resolve()
+    .then(source as () => T | Promise<T>)
     .catch((error: unknown) => {
-      const message = routerUnavailable(error instanceof Error ? error.message : String(error));
+      const message = unavailable(error instanceof Error ? error.message : String(error));
       logger.error({ err: error }, message);
-      return failingRouter(message);
+      return failing(message);
     });
-  return {
-    initPlugin: async (rollout, ctx) => (await ready).initPlugin(rollout, ctx),
-    updateHash: async (r, c, s, a, ctx) => (await ready).updateHash(r, c, s, a, ctx),
-    setWeight: async (r, w, a, ctx) => (await ready).setWeight(r, w, a, ctx),
-    setHeaderRoute: async (r, h, ctx) => (await ready).setHeaderRoute(r, h, ctx),
-    setMirrorRoute: async (r, m, ctx) => (await ready).setMirrorRoute(r, m, ctx),
-    verifyWeight: async (r, w, a, ctx) => (await ready).verifyWeight(r, w, a, ctx),
-    removeManagedRoutes: async (r, ctx) => (await ready).removeManagedRoutes(r, ctx),
-    type: async (ctx) => (await ready).type(ctx),
-  };
+  return new Proxy({} as T, {
+    // Not a thenable: awaiting the proxy itself must not wait for the implementation.
+    get: (_target, method) =>
+      method === 'then'
+        ? undefined
+        : async (...args: unknown[]) => {
+            const impl = await ready;
+            return (impl[method as keyof T] as (...a: unknown[]) => unknown).apply(impl, args);
+          },
+  });
 }
 
 function failingRouter(message: string): TrafficRouterApi {
@@ -143,6 +167,17 @@ function failingRouter(message: string): TrafficRouterApi {
     verifyWeight: failVerify,
     removeManagedRoutes: fail,
     type: async () => PLUGIN_TYPE,
+  };
+}
+
+function failingStep(message: string): StepPluginApi {
+  const fail = async (): Promise<StepResult> => ({ phase: StepPhase.Error, message, requeueAfterMs: 0, error: message });
+  return {
+    initPlugin: async () => ({ error: message }),
+    run: fail,
+    terminate: fail,
+    abort: fail,
+    type: async () => STEP_PLUGIN_TYPE,
   };
 }
 

@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../src/log.js';
 import { KubeClient } from '../../src/kube/client.js';
 import { localRouters } from '../../src/kube/local-router.js';
+import { createLocalStep } from '../../src/kube/local-step.js';
 import { createCompanionServer, listen } from '../../src/grpc/server.js';
 import { createRemoteRouter, type RemoteRouter } from '../../src/grpc/client.js';
 
@@ -26,7 +27,7 @@ export async function startCompanion(kubeConfig: KubeConfig, options: { deadline
     logger: silentLogger,
     events: { onWrite: (k) => writes.push(k), onConflict: (k) => conflicts.push(k) },
   });
-  const { server } = createCompanionServer({ routerFor, logger: silentLogger });
+  const { server } = createCompanionServer({ routerFor, logger: silentLogger, step: createLocalStep({ client: kube, logger: silentLogger }) });
   const port = await listen(server, '127.0.0.1:0');
   const address = `127.0.0.1:${port}`;
   const client = createRemoteRouter({ address, deadlineMs: options.deadlineMs ?? 10_000 });

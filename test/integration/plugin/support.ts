@@ -82,16 +82,20 @@ export async function runHost(
     logLevel?: string;
     /** Start this instead of the bundle (pluginArgs are appended). */
     command?: string[];
+    /** The plugin kind the host loads (default trafficrouter). */
+    kind?: 'trafficrouter' | 'step';
+    /** Another host binary speaking the same scenario format (../shared/realhost). */
+    host?: string;
   } = {},
 ): Promise<HostRun> {
-  requireHost();
+  if (!options.host) requireHost();
   const dir = mkdtempSync(join(tmpdir(), 'gphost-'));
   const file = join(dir, 'scenario.json');
   writeFileSync(file, JSON.stringify(scenario));
   const argv = options.command ? [...options.command, ...pluginArgs] : await pluginArgv(pluginArgs);
   const child = spawn(
-    HOST,
-    ['-kind', 'trafficrouter', '-scenario', file, '-timeout', options.callTimeout ?? '20s', '-log-level', options.logLevel ?? 'debug', '--', ...argv],
+    options.host ?? HOST,
+    ['-kind', options.kind ?? 'trafficrouter', '-scenario', file, '-timeout', options.callTimeout ?? '20s', '-log-level', options.logLevel ?? 'debug', '--', ...argv],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
