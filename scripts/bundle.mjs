@@ -38,6 +38,7 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
     // The startup log names the version and commit the bundle was built from (src/version.ts).
     define: { ROLLOUTS_COMPANION_BUILD: JSON.stringify(buildInfo()) },
     logLevel: 'warning',
+    alias: { 'whatwg-url': join(ROOT, 'scripts/bundle-shims/whatwg-url.mjs') },
     // CommonJS dependencies (grpc-js, ...) call require() and read __dirname; give them both.
     banner: {
       js: [

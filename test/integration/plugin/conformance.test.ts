@@ -230,6 +230,24 @@ for (const host of HOSTS) describe(`plugin under ${host.name}: the seeds' pinned
     }
   });
 
+  it('answers Type and InitPlugin without its Kubernetes client, and names why the client failed on the calls that need it', async () => {
+    // Given a plugin whose Kubernetes client cannot start (no such kubeconfig)
+    const run = await runHost(
+      { rollout, calls: [{ method: 'Type' }, { method: 'InitPlugin' }, { method: 'SetWeight', desiredWeight: 10 }, { method: 'Ping' }] },
+      ['--kubeconfig', join(tmpdir(), 'no-such-dir', 'kubeconfig')],
+      { host: host.path },
+    );
+    // Then the controller's first calls are answered as usual: they do not wait for the client
+    expect(run.code, describeRun(run)).to.equal(0);
+    const [type, init, setWeight, ping] = topLevel(run);
+    expect(type).to.include({ ok: true, type: 'rollouts-companion/gatewayAPI' });
+    expect(init).to.include({ ok: true });
+    // And SetWeight answers with the reason, and the plugin keeps serving
+    expect(setWeight).to.include({ ok: false });
+    expect(setWeight!.rpcError).to.match(/could not start its router: .*no-such-dir/);
+    expect(ping).to.include({ ok: true });
+  });
+
   it('answers an RpcError naming the route when the managed route is missing, and keeps serving', async () => {
     // Given canary-route was deleted
     api.delete('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'canary-route');
