@@ -40,15 +40,17 @@ export async function play(name: string, scenario: unknown, argv: string[], env:
   const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(scenario));
   const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', 'off', '--', ...argv], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
   let out = '';
+  let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise((r) => child.on('close', r));
   const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Line);
   const failed = lines.find((l) => !l.ok);
-  if (code !== 0 || failed) throw new Error(`${name}: host exited ${code}: ${JSON.stringify(failed)}\n${out.slice(-2000)}`);
+  if (code !== 0 || failed) throw new Error(`${name}: host exited ${code}: ${JSON.stringify(failed)}\n${out.slice(-2000)}\n${err.slice(-2000)}`);
   return lines;
 }
 

@@ -18,6 +18,13 @@ import { buildInfo } from './build-info.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
 
+/**
+ * node flags for whatever starts the bundle (deploy/plugin's launcher): V8 heap sizing for
+ * a small, long-lived process (measured in bench/plugin-memory.ts; see bench/README.md).
+ * Overridable with PLUGIN_NODE_FLAGS (space-separated) for experiments.
+ */
+export const PLUGIN_NODE_FLAGS = process.env.PLUGIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=1'];
+
 /** Builds the bundle; returns its path. */
 export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, singleFile = false } = {}) {
   mkdirSync(outdir, { recursive: true });
