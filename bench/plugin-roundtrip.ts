@@ -5,7 +5,9 @@
 // production Rollout, 20 KB of JSON) pointed at the seed's routes.
 // Rows: Control.Ping; SetWeight with the weight unchanged (the common reconcile: nothing to
 // write) and changing (read + write), each at the default client budget and unthrottled;
-// SetWeight with a 1 MB Rollout (unchanged weight, unthrottled).
+// SetWeight with a 1 MB Rollout (unchanged weight, unthrottled), and the same without any
+// Kubernetes work (the client cannot start, so SetWeight answers an RpcError right after
+// decoding): transport + decode + conversion, exactly what the Go stub does.
 //   node --import tsx bench/plugin-roundtrip.ts [--calls 300] [--host gphost]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,8 +43,8 @@ function scenario(rollout: Rollout, n: number, weight: (i: number) => number, me
 }
 
 /** Per-call durations, the first tenth (connection warm-up, JIT) dropped. */
-async function durations(name: string, s: ReturnType<typeof scenario>, argv: string[]): Promise<number[]> {
-  const lines = await play(name, s, argv);
+async function durations(name: string, s: ReturnType<typeof scenario>, argv: string[], rpcErrorsOk = false): Promise<number[]> {
+  const lines = await play(name, s, argv, rpcErrorsOk);
   const own = lines.filter((l) => l.i >= 2).map((l) => l.durationMs);
   return own.slice(Math.floor(own.length / 10));
 }
@@ -62,6 +64,8 @@ const sameDefault = await durations('same-default', scenario(full, throttledCall
 const changingDefault = await durations('changing-default', scenario(full, throttledCalls, (i) => (i % 2 ? 10 : 20)), byDefault);
 const stubLarge = await durations('stub-1mb', scenario(large, Math.min(calls, 100), () => 10), stubArgv);
 const oursLarge = await durations('ours-1mb', scenario(large, Math.min(calls, 100), () => 10), unthrottled);
+const noClient = [process.execPath, plugin, '--kubeconfig', join(ROOT, 'bench', 'no-such-kubeconfig'), '--log-level', 'error'];
+const decodeOnly = await durations('ours-1mb-decode', scenario(large, Math.min(calls, 100), () => 10), noClient, true);
 
 header(`Call latency, p50 (p99 in brackets), ${calls} calls per row (${throttledCalls} at the default budget, 100 with 1 MB)`);
 const p = (xs: number[]) => pct(xs, 50);
@@ -74,5 +78,7 @@ both('SetWeight unchanged, unthrottled', same, stubSet);
 both('SetWeight changing, unthrottled', changing, stubSet);
 both('SetWeight unchanged, default budget', sameDefault, stubSet);
 both('SetWeight changing, default budget', changingDefault, stubSet);
-both(`SetWeight, ${(JSON.stringify(large).length / (1 << 20)).toFixed(2)} MB Rollout, unchanged`, oursLarge, stubLarge);
+const mb = `${(JSON.stringify(large).length / (1 << 20)).toFixed(2)} MB`;
+both(`SetWeight, ${mb} Rollout, unchanged`, oursLarge, stubLarge);
+both(`SetWeight, ${mb} Rollout, decode only (no Kubernetes work)`, decodeOnly, stubLarge);
 await c.api.close();

@@ -79,7 +79,7 @@ describe('go-to-kube: every field of the controller\'s real types (../shared/rea
     // Given realhost's SetWeight of full-rollout.json (every volume kind, probes, security
     // contexts, host aliases, DNS config, ephemeral containers and metadata, analysis,
     // every traffic router, status with conditions and step plugin statuses), as captured
-    // by wiretap between realhost and the Go stub plugin
+    // by wiretap between realhost and the Go stub plugin (capture.sh beside the fixture)
     const input: unknown = JSON.parse(readFileSync(join(FIXTURES, 'full-rollout.json'), 'utf8'));
     const calls = pluginCalls(new Uint8Array(readFileSync(join(FIXTURES, 'full-rollout.raw'))));
     expect(calls.map((c) => c.header.ServiceMethod)).to.deep.equal(['Plugin.InitPlugin', 'Plugin.SetWeight', 'Plugin.SetWeight']);
