@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ApiServer } from '../../../src/kube/apiserver/index.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import type { RouteObject } from '../../../src/routing/route-store.js';
+import { PLUGIN_NODE_FLAGS } from '../../../scripts/bundle.mjs';
 import { seedPinnedRoutes } from '../../support/seed.js';
 
 // Running the plugin under the real go-plugin host (../shared/goplugin-host, built into
@@ -52,7 +53,8 @@ export async function pluginArgv(args: string[]): Promise<string[]> {
   if (process.env.PLUGIN_FROM_SOURCE === '1') {
     return [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/plugin-main.ts'), ...args];
   }
-  return [process.execPath, await pluginBundle(), ...args];
+  // With the launcher's node flags (heap limits), so tests run the plugin as deployed.
+  return [process.execPath, ...PLUGIN_NODE_FLAGS, await pluginBundle(), ...args];
 }
 
 export interface HostLine {
