@@ -27,8 +27,9 @@ export function jsonKey(goType: string, goField: string): string {
   return listed && Object.hasOwn(listed, goField) ? listed[goField]! : goField.charAt(0).toLowerCase() + goField.slice(1);
 }
 
-// The decoder shares one field-types object per wire type, so it keys the per-type key cache.
-const keysByFieldTypes = new WeakMap<object, Map<string, string>>();
+// The decoder shares one field-types object per wire type, so it keys the per-type cache of
+// what to do with each field: its JSON key, and whether it holds a metav1.Time.
+const plansByFieldTypes = new WeakMap<object, Map<string, { key: string; time: boolean }>>();
 const NO_FIELD_TYPES: Readonly<Record<string, string>> = Object.freeze({});
 
 export const goToKubeErrors = {
@@ -50,12 +51,13 @@ export function goRolloutToKube(goValue: unknown): Rollout {
 
 /** The Kubernetes JSON of any decoded Go value (see the mapping above); undefined = omit. */
 export function toKube(v: unknown): unknown {
-  if (v === null || v === undefined) return undefined;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v !== 'object') return v;
-  if (v instanceof Uint8Array) return rawJson(v);
-  if (v instanceof GobInterface) return toKube(v.value);
-  if (Array.isArray(v)) return v.map((e) => toKube(e) ?? null);
+  if (typeof v !== 'object') return typeof v === 'bigint' ? Number(v) : v;
+  if (v === null) return undefined;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = toKube(v[i]) ?? null;
+    return out;
+  }
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [k, e] of v) {
@@ -64,6 +66,8 @@ export function toKube(v: unknown): unknown {
     }
     return out;
   }
+  if (v instanceof Uint8Array) return rawJson(v);
+  if (v instanceof GobInterface) return toKube(v.value);
   const fields = v as Record<string, unknown>;
   const type = (v as { [GO_TYPE]?: string })[GO_TYPE] ?? '';
   switch (type) {
@@ -75,24 +79,24 @@ export function toKube(v: unknown): unknown {
       return fields['Raw'] instanceof Uint8Array ? rawJson(fields['Raw']) : undefined;
   }
   const fieldTypes = (v as { [GO_FIELD_TYPES]?: Readonly<Record<string, string>> })[GO_FIELD_TYPES] ?? NO_FIELD_TYPES;
-  let keys = keysByFieldTypes.get(fieldTypes);
-  if (!keys) {
-    keys = new Map();
-    if (fieldTypes !== NO_FIELD_TYPES) keysByFieldTypes.set(fieldTypes, keys);
+  let plans = plansByFieldTypes.get(fieldTypes);
+  if (!plans) {
+    plans = new Map();
+    if (fieldTypes !== NO_FIELD_TYPES) plansByFieldTypes.set(fieldTypes, plans);
   }
   const out: Record<string, unknown> = {};
-  for (const name of Object.keys(fields)) {
-    let key = keys.get(name);
-    if (key === undefined) keys.set(name, (key = jsonKey(type, name)));
-    if (key === SKIP) continue;
+  for (const name in fields) {
+    let plan = plans.get(name);
+    if (plan === undefined) plans.set(name, (plan = { key: jsonKey(type, name), time: fieldTypes[name] === 'Time' }));
+    if (plan.key === SKIP) continue;
     const value = fields[name];
-    const kv = fieldTypes[name] === 'Time' && typeof value === 'string' ? toKubeTime(value) : toKube(value);
+    const kv = plan.time && typeof value === 'string' ? toKubeTime(value) : toKube(value);
     if (kv === undefined) continue;
-    if (key === INLINE) {
+    if (plan.key === INLINE) {
       if (typeof kv === 'object' && !Array.isArray(kv)) for (const k of Object.keys(kv as object)) set(out, k, (kv as Record<string, unknown>)[k]);
       continue;
     }
-    set(out, key, kv);
+    set(out, plan.key, kv);
   }
   return out;
 }
