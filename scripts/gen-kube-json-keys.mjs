@@ -15,10 +15,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_TSV = join(ROOT, '../shared/realhost/rollout-fields.tsv');
+const DEFAULT_TSV = join(ROOT, '../shared/realhost/rollout-fields.tsv');
 
 /** Field of the tsv: Go package, type, field, Go type, struct tag. */
-export function parseFieldsTsv(text) {
+function parseFieldsTsv(text) {
   return text
     .split('\n')
     .filter((line) => line.trim() !== '')
@@ -38,7 +38,7 @@ export function parseFieldsTsv(text) {
  * (The one embedded struct without `,inline`, metav1.Time's time.Time, travels as a
  * GobEncoder and is converted as a whole.)
  */
-export function jsonKeyOfRow({ field, tag }) {
+function jsonKeyOfRow({ field, tag }) {
   if (!/^[A-Z]/.test(field)) return undefined;
   const json = /(?:^|\s)json:"([^"]*)"/.exec(tag);
   const [name = '', ...opts] = json ? json[1].split(',') : [];
@@ -50,7 +50,7 @@ export function jsonKeyOfRow({ field, tag }) {
 
 const lowerFirst = (s) => s.charAt(0).toLowerCase() + s.slice(1);
 
-export function exceptions(rows) {
+function exceptions(rows) {
   const byType = new Map();
   for (const row of rows) {
     const key = jsonKeyOfRow(row);
@@ -76,7 +76,7 @@ function render(table, source) {
   return lines.join('\n');
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+{
   const args = process.argv.slice(2);
   const at = args.indexOf('--tsv');
   const tsv = at >= 0 ? resolve(args[at + 1]) : DEFAULT_TSV;
