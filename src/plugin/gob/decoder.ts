@@ -52,6 +52,11 @@ const NEED_MORE = Symbol('need more input');
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
+/** Strings from this size on are remembered (see largeString). */
+const LARGE_STRING_BYTES = 16 << 10;
+/** How many bytes of large strings are remembered, most recent first. */
+const LARGE_STRINGS_KEPT_BYTES = 4 << 20;
+
 /** Buffer's own UTF-8 decoder (invalid sequences become U+FFFD, as with TextDecoder). */
 interface Utf8Slice {
   utf8Slice(start: number, end: number): string;
@@ -67,6 +72,7 @@ export class GobDecoder {
   // A Buffer over the same memory as buf: strings are decoded straight from it, without a
   // view or a TextDecoder call per string.
   private text: Buffer = Buffer.alloc(0);
+  private largeStrings: { bytes: Buffer; text: string }[] = [];
   private start = 0; // first byte not yet consumed by a complete value
   private end = 0;
   private cursor = 0; // next message during a decode attempt
@@ -392,9 +398,24 @@ export class GobDecoder {
   private string(): string {
     const n = this.count('byte');
     const at = this.r.skip(n, 'string');
+    if (n >= LARGE_STRING_BYTES) return this.largeString(at, n);
     // utf8Slice is what toString('utf8', …) ends in; its argument handling was a tenth of
     // the decoding time of a Rollout (most strings are short).
     return (this.text as Buffer & Utf8Slice).utf8Slice(at, at + n);
+  }
+
+  // The controller sends the same Rollout on every reconcile, and a large string in it (a
+  // last-applied-configuration annotation) is the same bytes each time: comparing them with
+  // the last ones is far cheaper than allocating the string again.
+  private largeString(at: number, n: number): string {
+    const bytes = this.text.subarray(at, at + n);
+    const hit = this.largeStrings.find((e) => e.bytes.length === n && e.bytes.equals(bytes));
+    if (hit) return hit.text;
+    const text = (this.text as Buffer & Utf8Slice).utf8Slice(at, at + n);
+    this.largeStrings.push({ bytes: Buffer.from(bytes), text });
+    let kept = this.largeStrings.reduce((sum, e) => sum + e.bytes.length, 0);
+    while (kept > LARGE_STRINGS_KEPT_BYTES) kept -= this.largeStrings.shift()!.bytes.length;
+    return text;
   }
 
   // A count that cannot exceed the bytes left (every element takes at least `minBytes`).
