@@ -1,3 +1,5 @@
 export declare const BUNDLE_NAME: string;
 /** Builds OUTDIR (default dist)/rollouts-companion-plugin.mjs, plugin-chunks/ and proto/; returns the entry path. */
 export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean; singleFile?: boolean }): Promise<string>;
+/** node flags the launcher passes before the bundle (V8 heap sizing). */
+export declare const PLUGIN_NODE_FLAGS: string[];

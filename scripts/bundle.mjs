@@ -18,6 +18,16 @@ import { buildInfo } from './build-info.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
 
+/**
+ * node flags for whatever starts the bundle (deploy/plugin's launcher): V8 heap sizing for
+ * a small, long-lived process (measured in bench/plugin-memory.ts; see bench/README.md). A
+ * 1 MiB young generation instead of 16 and an old generation collected before it passes
+ * 64 MiB: node's defaults let the heap grow by ~60 MB over 10 000 calls that keep nothing.
+ * 64, not less: ten concurrent 1 MB Rollouts (the controller's default workers) must fit.
+ * Overridable with PLUGIN_NODE_FLAGS (space-separated) for experiments.
+ */
+export const PLUGIN_NODE_FLAGS = process.env.PLUGIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=1', '--max-old-space-size=64'];
+
 /** Builds the bundle; returns its path. */
 export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, singleFile = false } = {}) {
   mkdirSync(outdir, { recursive: true });
@@ -38,6 +48,7 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
     // The startup log names the version and commit the bundle was built from (src/version.ts).
     define: { ROLLOUTS_COMPANION_BUILD: JSON.stringify(buildInfo()) },
     logLevel: 'warning',
+    alias: { 'whatwg-url': join(ROOT, 'scripts/bundle-shims/whatwg-url.mjs') },
     // CommonJS dependencies (grpc-js, ...) call require() and read __dirname; give them both.
     banner: {
       js: [

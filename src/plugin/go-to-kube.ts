@@ -1,11 +1,13 @@
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from '../routing/rollout.js';
 import { GO_FIELD_TYPES, GO_TYPE, GobInterface } from './gob/types.js';
+import { KUBE_JSON_KEYS } from './kube-json-keys.js';
 
 // Go values as the gob decoder yields them (structs keyed by Go field names) → the
-// Kubernetes JSON the routing core reads. Names follow the json tags of Argo Rollouts'
-// and Kubernetes' types (checked against the go-plugin host's copies of them in
-// test/unit/plugin/go-to-kube.test.ts): lowerCamelCase of the Go name unless listed in
-// JSON_NAMES. What gob did to the value stays done:
+// Kubernetes JSON the routing core reads. Keys are the json tags of the controller's real
+// types (Argo Rollouts v1.9.1 and k8s.io/api, generated into kube-json-keys.ts from
+// ../shared/realhost/rollout-fields.tsv and checked row by row in
+// test/unit/plugin/go-to-kube-fields.test.ts); a field the table does not list is the Go
+// name with a lower-case first letter, as most tags are. What gob did to the value stays done:
 // - zero values are absent: `status.currentStepIndex: 0`, `setWeight: 0`, `replicas: 0`,
 //   empty strings, false, empty slices and maps never arrive, so they stay absent here;
 //   a struct always arrives, also an empty one (`pause: {}`);
@@ -19,31 +21,16 @@ const INLINE = '';
 /** Not in JSON (json:"-"), though gob sends it. */
 const SKIP = '-';
 
-/** Go field name → json key, where that is not the Go name with a lower-case first letter. */
-export const JSON_NAMES: Readonly<Record<string, string>> = {
-  APIVersion: 'apiVersion',
-  UID: 'uid',
-  ObjectMeta: 'metadata',
-  TypeMeta: INLINE,
-  DNSPolicy: 'dnsPolicy',
-  HTTPGet: 'httpGet',
-  HTTPHeaders: 'httpHeaders',
-  TCPSocket: 'tcpSocket',
-  ProbeHandler: INLINE,
-  VolumeSource: INLINE,
-  LocalObjectReference: INLINE,
-  RolloutAnalysis: INLINE,
-  TemplateResolvedFromRef: SKIP,
-  SelectorResolvedFromRef: SKIP,
-  HPAReplicas: 'HPAReplicas',
-  ALB: 'alb',
-  ALBs: 'albs',
-  ARN: 'arn',
-};
-
-export function jsonKey(goField: string): string {
-  return Object.hasOwn(JSON_NAMES, goField) ? JSON_NAMES[goField]! : goField.charAt(0).toLowerCase() + goField.slice(1);
+/** The Kubernetes JSON key of Go field `goField` of the struct gob names `goType`. */
+export function jsonKey(goType: string, goField: string): string {
+  const listed = Object.hasOwn(KUBE_JSON_KEYS, goType) ? KUBE_JSON_KEYS[goType]! : undefined;
+  return listed && Object.hasOwn(listed, goField) ? listed[goField]! : goField.charAt(0).toLowerCase() + goField.slice(1);
 }
+
+// The decoder shares one field-types object per wire type, so it keys the per-type cache of
+// what to do with each field: its JSON key, and whether it holds a metav1.Time.
+const plansByFieldTypes = new WeakMap<object, Map<string, { key: string; time: boolean }>>();
+const NO_FIELD_TYPES: Readonly<Record<string, string>> = Object.freeze({});
 
 export const goToKubeErrors = {
   notARollout: (what: string) => `expected a Go Rollout struct, got ${what}`,
@@ -64,12 +51,13 @@ export function goRolloutToKube(goValue: unknown): Rollout {
 
 /** The Kubernetes JSON of any decoded Go value (see the mapping above); undefined = omit. */
 export function toKube(v: unknown): unknown {
-  if (v === null || v === undefined) return undefined;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v !== 'object') return v;
-  if (v instanceof Uint8Array) return rawJson(v);
-  if (v instanceof GobInterface) return toKube(v.value);
-  if (Array.isArray(v)) return v.map((e) => toKube(e) ?? null);
+  if (typeof v !== 'object') return typeof v === 'bigint' ? Number(v) : v;
+  if (v === null) return undefined;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = toKube(v[i]) ?? null;
+    return out;
+  }
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [k, e] of v) {
@@ -78,8 +66,11 @@ export function toKube(v: unknown): unknown {
     }
     return out;
   }
+  if (v instanceof Uint8Array) return rawJson(v);
+  if (v instanceof GobInterface) return toKube(v.value);
   const fields = v as Record<string, unknown>;
-  switch ((v as { [GO_TYPE]?: string })[GO_TYPE]) {
+  const type = (v as { [GO_TYPE]?: string })[GO_TYPE] ?? '';
+  switch (type) {
     case 'Quantity':
       return undefined;
     case 'IntOrString':
@@ -87,18 +78,25 @@ export function toKube(v: unknown): unknown {
     case 'FieldsV1':
       return fields['Raw'] instanceof Uint8Array ? rawJson(fields['Raw']) : undefined;
   }
-  const fieldTypes = (v as { [GO_FIELD_TYPES]?: Readonly<Record<string, string>> })[GO_FIELD_TYPES] ?? {};
+  const fieldTypes = (v as { [GO_FIELD_TYPES]?: Readonly<Record<string, string>> })[GO_FIELD_TYPES] ?? NO_FIELD_TYPES;
+  let plans = plansByFieldTypes.get(fieldTypes);
+  if (!plans) {
+    plans = new Map();
+    if (fieldTypes !== NO_FIELD_TYPES) plansByFieldTypes.set(fieldTypes, plans);
+  }
   const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(fields)) {
-    const key = jsonKey(name);
-    if (key === SKIP) continue;
-    const kv = fieldTypes[name] === 'Time' && typeof value === 'string' ? toKubeTime(value) : toKube(value);
+  for (const name in fields) {
+    let plan = plans.get(name);
+    if (plan === undefined) plans.set(name, (plan = { key: jsonKey(type, name), time: fieldTypes[name] === 'Time' }));
+    if (plan.key === SKIP) continue;
+    const value = fields[name];
+    const kv = plan.time && typeof value === 'string' ? toKubeTime(value) : toKube(value);
     if (kv === undefined) continue;
-    if (key === INLINE) {
-      if (typeof kv === 'object' && !Array.isArray(kv)) for (const [k, e] of Object.entries(kv as object)) set(out, k, e);
+    if (plan.key === INLINE) {
+      if (typeof kv === 'object' && !Array.isArray(kv)) for (const k of Object.keys(kv as object)) set(out, k, (kv as Record<string, unknown>)[k]);
       continue;
     }
-    set(out, key, kv);
+    set(out, plan.key, kv);
   }
   return out;
 }
@@ -121,9 +119,11 @@ function rawJson(b: Uint8Array): unknown {
   }
 }
 
-// Keys come off the wire: define, so "__proto__" stays a key.
+// Keys come off the wire: "__proto__" is defined, so it stays a key (assigning it would
+// set the prototype); every other key is assigned, which is much cheaper.
 function set(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }
 
 function describe(v: unknown): string {

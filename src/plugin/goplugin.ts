@@ -129,7 +129,9 @@ export class GoPluginServer extends EventEmitter {
   #onConnection(conn: Socket): void {
     const { logger } = this.#options;
     // go-plugin hosts ping every 30 s by default; we answer theirs and need none of our own.
-    const session = new YamuxSession(conn);
+    // A 4 MiB receive window lets a 1 MB Rollout arrive without waiting for window updates
+    // (yamux's 256 KiB default costs several round trips per large call).
+    const session = new YamuxSession(conn, { maxStreamWindow: 4 << 20 });
     this.#sessions.add(session);
     // Calls still running when their session closes are abandoned: nobody can read the reply.
     const sessionOpen = new AbortController();

@@ -126,7 +126,7 @@ function handlerFor(kind: PluginKind, options: RunPluginOptions): PluginCallHand
     const step = lazy(options.step!, logger, (message) => failingStep(message), stepUnavailable);
     return (method, args, session) => dispatchStepCall(step, logger, method, args, session);
   }
-  const router = lazy(options.router, logger, (message) => failingRouter(message), routerUnavailable);
+  const router = lazyRouter(options.router, logger);
   return (method, args, session) => dispatchTrafficRouterCall(router, logger, method, args, session);
 }
 
@@ -154,6 +154,54 @@ function lazy<T extends object>(source: Lazy<T>, logger: Logger, failing: (messa
           },
   });
 }
+
+/**
+ * Calls wait for the router; a router that cannot be built answers every call with why.
+ * Building it loads the Kubernetes (or gRPC) client, which holds the event loop for most of
+ * the start-up time. Type and InitPlugin, the controller's first calls right after the
+ * handshake, need no router: they are answered at once and the load starts after them (or
+ * LOAD_AFTER_MS after start if they do not come), so the controller's first call
+ * never waits for the client. InitPlugin reports a router that failed to build once that
+ * is known; every later call does too.
+ */
+function lazyRouter(source: RunPluginOptions['router'], logger: Logger): TrafficRouterApi {
+  if (typeof source !== 'function') return source;
+  let built: TrafficRouterApi | undefined;
+  let building: Promise<TrafficRouterApi> | undefined;
+  const router = (): Promise<TrafficRouterApi> =>
+    (building ??= Promise.resolve()
+      .then(source)
+      .catch((error: unknown) => {
+        const message = routerUnavailable(error instanceof Error ? error.message : String(error));
+        logger.error({ err: error }, message);
+        return failingRouter(message);
+      })
+      .then((r) => (built = r)));
+  // After the reply in hand is written, not before: the load would delay it.
+  const loadSoon = () => void setImmediate(router);
+  setTimeout(router, LOAD_AFTER_MS).unref();
+  return {
+    initPlugin: async (rollout, ctx) => {
+      if (built || rollout) return (await router()).initPlugin(rollout, ctx);
+      loadSoon();
+      return { error: '' };
+    },
+    updateHash: async (r, c, s, a, ctx) => (await router()).updateHash(r, c, s, a, ctx),
+    setWeight: async (r, w, a, ctx) => (await router()).setWeight(r, w, a, ctx),
+    setHeaderRoute: async (r, h, ctx) => (await router()).setHeaderRoute(r, h, ctx),
+    setMirrorRoute: async (r, m, ctx) => (await router()).setMirrorRoute(r, m, ctx),
+    verifyWeight: async (r, w, a, ctx) => (await router()).verifyWeight(r, w, a, ctx),
+    removeManagedRoutes: async (r, ctx) => (await router()).removeManagedRoutes(r, ctx),
+    type: async (ctx) => {
+      if (built) return built.type(ctx);
+      loadSoon();
+      return PLUGIN_TYPE;
+    },
+  };
+}
+
+/** How long after start the router loads when no Type or InitPlugin comes first. */
+const LOAD_AFTER_MS = 50;
 
 function failingRouter(message: string): TrafficRouterApi {
   const fail = async (): Promise<RpcResult> => ({ error: message });

@@ -41,6 +41,14 @@ export class Reader {
     return out;
   }
 
+  /** Skips n bytes; returns where they start. */
+  skip(n: number, what: string): number {
+    if (n > this.left) throw gobErrors.truncated(what);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
   /** An unsigned integer as a bigint (for 64-bit values). */
   uintBig(what = 'unsigned integer'): bigint {
     const b = this.byte(what);
@@ -71,7 +79,20 @@ export class Reader {
     return big > SAFE ? Number.MAX_SAFE_INTEGER : Number(big);
   }
 
+  /** A uint64: a number when exact, else a bigint. Numbers up to 6 bytes skip BigInt, which is slow. */
+  uintGo(what = 'unsigned integer'): GoInt {
+    const n = this.pos < this.end ? this.buf[this.pos]! : 0;
+    if (n < 0x80 || 256 - n <= 6) return this.uint(what);
+    return toGoInt(this.uintBig(what));
+  }
+
   int(what = 'integer'): GoInt {
+    const b = this.pos < this.end ? this.buf[this.pos]! : 0;
+    if (b < 0x80 || 256 - b <= 6) {
+      // Below 2^48: sign in bit 0, magnitude above it, in exact float arithmetic.
+      const u = this.uint(what);
+      return u % 2 === 1 ? -(u + 1) / 2 : u / 2;
+    }
     const u = this.uintBig(what);
     return toGoInt(u & 1n ? ~(u >> 1n) : u >> 1n);
   }

@@ -5,10 +5,15 @@ import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import { ruleNames, ruleWeights } from '../../support/routes.js';
+import { decodeTrafficRouterArgs } from '../../../src/plugin/go-to-kube.js';
+import { afterGob } from '../../support/gob-losses.js';
+import { pluginCalls } from '../../support/wiretap.js';
 import {
   CANARY,
   CANARY_HASH,
   describeRun,
+  HOSTS,
+  REALHOST,
   httpRoute,
   pluginBundle,
   requireHost,
@@ -21,21 +26,25 @@ import {
   type Scenario,
 } from './support.js';
 
-// The plugin through the real go-plugin host, against the in-process API server seeded with
-// the seeds' routes: canary-route (app.example.com, stable + canary), always-old-version
-// (stable) and always-new-version (canary). Each scenario is one or more controller
-// reconciles; after each, the routes on the API server are what a user would look at.
+// The plugin under both hosts (the go-plugin host with its look-alike types, and realhost:
+// Argo Rollouts v1.9.1's own plugin client and complete type tree), against the in-process
+// API server seeded with the seeds' routes: canary-route (app.example.com, stable +
+// canary), always-old-version (stable) and always-new-version (canary). Each scenario is
+// one or more controller reconciles; after each, the routes on the API server are what a
+// user would look at.
 
 const IN_PROGRESS_LABEL = 'rollouts.argoproj.io/gatewayapi-canary';
+/** A fully populated production Rollout: every volume kind, probes, security contexts, status with conditions and step plugin statuses, ... */
+const FULL_ROLLOUT = join(import.meta.dirname, '../../fixtures/realhost/full-rollout.json');
 
-describe('plugin under the go-plugin host: the seeds\' pinned routes', function () {
+for (const host of HOSTS) describe(`plugin under ${host.name}: the seeds' pinned routes`, function () {
   this.timeout(120_000);
   let api: ApiServer;
   let rollout: Rollout;
   let kubeconfig: string;
 
   before(async () => {
-    requireHost();
+    requireHost(host.path);
     await pluginBundle();
   });
 
@@ -49,8 +58,8 @@ describe('plugin under the go-plugin host: the seeds\' pinned routes', function 
     await api.close();
   });
 
-  const play = (calls: Record<string, unknown>[], args: string[] = [], r: unknown = rollout): Promise<HostRun> =>
-    runHost({ rollout: r, calls } satisfies Scenario, ['--kubeconfig', kubeconfig, '--log-level', 'debug', ...args]);
+  const play = (calls: Record<string, unknown>[], args: string[] = [], r: unknown = rollout, wiretap?: string): Promise<HostRun> =>
+    runHost({ rollout: r, calls } satisfies Scenario, ['--kubeconfig', kubeconfig, '--log-level', 'debug', ...args], { host: host.path, wiretap });
 
   function expectAllOk(run: HostRun): void {
     expect(run.code, describeRun(run)).to.equal(0);
@@ -172,7 +181,7 @@ describe('plugin under the go-plugin host: the seeds\' pinned routes', function 
     ) as Scenario;
     const pinnedBefore = pinnedVersions();
     // When it runs against our plugin told to read that key
-    const run = await runHost(example, ['--kubeconfig', kubeconfig, '--plugin-name', 'argoproj-labs/gatewayAPI']);
+    const run = await runHost(example, ['--kubeconfig', kubeconfig, '--plugin-name', 'argoproj-labs/gatewayAPI'], { host: host.path });
     // Then every expectation in it holds
     expect(run.code, describeRun(run)).to.equal(0);
     expect(run.lines.filter((l) => l.expectError)).to.deep.equal([]);
@@ -180,6 +189,63 @@ describe('plugin under the go-plugin host: the seeds\' pinned routes', function 
     expect(names()).to.deep.equal([undefined]);
     expect(weights()).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
     expect(pinnedVersions()).to.deep.equal(pinnedBefore);
+  });
+
+  it('walks a fully populated production Rollout 0→30→0, and receives it intact', async () => {
+    // Given the production Rollout (same name, Services and plugin config as the seed's)
+    const full = JSON.parse(readFileSync(FULL_ROLLOUT, 'utf8')) as Rollout;
+    const capture = join(mkdtempSync(join(tmpdir(), 'wiretap-')), 'full.raw');
+    // When the controller reconciles it to 30 % and back, with header and mirror routes
+    const hashes = { canaryHash: CANARY_HASH, stableHash: STABLE_HASH };
+    const run = await play(
+      [
+        { method: 'InitPlugin' },
+        { method: 'Type' },
+        { method: 'UpdateHash', ...hashes },
+        { method: 'SetWeight', desiredWeight: 30 },
+        { method: 'VerifyWeight', desiredWeight: 30 },
+        { method: 'SetHeaderRoute', setHeaderRoute: { name: 'canary-header', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] } },
+        { method: 'SetMirrorRoute', setMirrorRoute: { name: 'canary-mirror', percentage: 50, match: [{ path: { prefix: '/api' } }] } },
+        { method: 'RemoveManagedRoutes' },
+        { method: 'SetWeight', desiredWeight: 0 },
+      ],
+      [],
+      full,
+      capture,
+    );
+    // Then every call is answered and the routes show each step's outcome
+    expectAllOk(run);
+    expect(topLevel(run)[4]!.verified).to.equal(1);
+    expect(weights()).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+    expect(names()).to.deep.equal([undefined]);
+    // And under the controller's real client, the Kubernetes JSON the plugin rebuilt from
+    // each call is the Rollout sent, less only gob's documented losses (zero values,
+    // Quantity amounts); the go-plugin host's look-alike types carry only part of it
+    const calls = pluginCalls(new Uint8Array(readFileSync(capture))).filter((c) => !/InitPlugin|Type/.test(c.header.ServiceMethod ?? ''));
+    expect(calls).to.have.length(7);
+    for (const call of calls) {
+      const { rollout: received } = decodeTrafficRouterArgs(call.header.ServiceMethod!, call.body);
+      if (host.path === REALHOST) expect(received, call.header.ServiceMethod).to.deep.equal(afterGob(full));
+      else expect(received.spec!.strategy!.canary!.trafficRouting!.plugins).to.deep.equal(full.spec!.strategy!.canary!.trafficRouting!.plugins);
+    }
+  });
+
+  it('answers Type and InitPlugin without its Kubernetes client, and names why the client failed on the calls that need it', async () => {
+    // Given a plugin whose Kubernetes client cannot start (no such kubeconfig)
+    const run = await runHost(
+      { rollout, calls: [{ method: 'Type' }, { method: 'InitPlugin' }, { method: 'SetWeight', desiredWeight: 10 }, { method: 'Ping' }] },
+      ['--kubeconfig', join(tmpdir(), 'no-such-dir', 'kubeconfig')],
+      { host: host.path },
+    );
+    // Then the controller's first calls are answered as usual: they do not wait for the client
+    expect(run.code, describeRun(run)).to.equal(0);
+    const [type, init, setWeight, ping] = topLevel(run);
+    expect(type).to.include({ ok: true, type: 'rollouts-companion/gatewayAPI' });
+    expect(init).to.include({ ok: true });
+    // And SetWeight answers with the reason, and the plugin keeps serving
+    expect(setWeight).to.include({ ok: false });
+    expect(setWeight!.rpcError).to.match(/could not start its router: .*no-such-dir/);
+    expect(ping).to.include({ ok: true });
   });
 
   it('answers an RpcError naming the route when the managed route is missing, and keeps serving', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ApiServer } from '../../../src/kube/apiserver/index.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import type { RouteObject } from '../../../src/routing/route-store.js';
+import { PLUGIN_NODE_FLAGS } from '../../../scripts/bundle.mjs';
 import { seedPinnedRoutes } from '../../support/seed.js';
 
 // Running the plugin under the real go-plugin host (../shared/goplugin-host, built into
@@ -16,14 +17,23 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const GPHOST_DIR = join(ROOT, '.build/gphost');
 export const HOST = join(GPHOST_DIR, 'host');
 export const PLUGIN_BUNDLE_DIR = join(ROOT, '.build/plugin-test');
+/** Argo Rollouts v1.9.1's own plugin client and complete type tree (static binary, beside the repository). */
+export const REALHOST = join(ROOT, '../shared/realhost/realhost');
+export const WIRETAP = join(GPHOST_DIR, 'wiretap');
 
-/** Fails (never skips) when the host is missing: CI builds it, so a missing host is a broken build. */
-export function requireHost(): void {
-  if (!existsSync(HOST)) {
-    throw new Error(
-      `${HOST} is missing: build it with ../shared/goplugin-host/build.sh ${GPHOST_DIR} (the plugin conformance tests need the real go-plugin host)`,
-    );
-  }
+/** The two hosts the plugin must satisfy: the go-plugin host (look-alike types) and the controller's real client. */
+export const HOSTS = [
+  { name: 'goplugin-host', path: HOST },
+  { name: 'realhost (Argo Rollouts v1.9.1 client)', path: REALHOST },
+] as const;
+
+/** Fails (never skips) when a host is missing: CI builds or provides them, so a missing host is a broken build. */
+export function requireHost(host: string = HOST): void {
+  if (existsSync(host)) return;
+  if (host === REALHOST) throw new Error(`${REALHOST} is missing: the plugin conformance tests need ../shared/realhost beside the repository`);
+  throw new Error(
+    `${host} is missing: build it with ../shared/goplugin-host/build.sh ${GPHOST_DIR} (the plugin conformance tests need the real go-plugin host)`,
+  );
 }
 
 let bundled: Promise<string> | undefined;
@@ -43,7 +53,8 @@ export async function pluginArgv(args: string[]): Promise<string[]> {
   if (process.env.PLUGIN_FROM_SOURCE === '1') {
     return [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/plugin-main.ts'), ...args];
   }
-  return [process.execPath, await pluginBundle(), ...args];
+  // With the launcher's node flags (heap limits), so tests run the plugin as deployed.
+  return [process.execPath, ...PLUGIN_NODE_FLAGS, await pluginBundle(), ...args];
 }
 
 export interface HostLine {
@@ -84,17 +95,21 @@ export async function runHost(
     command?: string[];
     /** The plugin kind the host loads (default trafficrouter). */
     kind?: 'trafficrouter' | 'step';
-    /** Another host binary speaking the same scenario format (../shared/realhost). */
+    /** The host binary: goplugin-host's host (default) or realhost (same scenario format). */
     host?: string;
+    /** Record the conversation here with wiretap -raw (test/support/wiretap.ts reads it). */
+    wiretap?: string;
   } = {},
 ): Promise<HostRun> {
-  if (!options.host) requireHost();
+  const host = options.host ?? HOST;
+  requireHost(host);
   const dir = mkdtempSync(join(tmpdir(), 'gphost-'));
   const file = join(dir, 'scenario.json');
   writeFileSync(file, JSON.stringify(scenario));
-  const argv = options.command ? [...options.command, ...pluginArgs] : await pluginArgv(pluginArgs);
+  const plugin = options.command ? [...options.command, ...pluginArgs] : await pluginArgv(pluginArgs);
+  const argv = options.wiretap ? [WIRETAP, '-o', join(dir, 'wiretap.txt'), '-raw', options.wiretap, '--', ...plugin] : plugin;
   const child = spawn(
-    options.host ?? HOST,
+    host,
     ['-kind', options.kind ?? 'trafficrouter', '-scenario', file, '-timeout', options.callTimeout ?? '20s', '-log-level', options.logLevel ?? 'debug', '--', ...argv],
     { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

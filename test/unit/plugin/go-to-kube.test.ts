@@ -112,7 +112,7 @@ describe('go-to-kube: field names and special types', () => {
     for (const [type, fields] of Object.entries(tags)) {
       if (SPECIAL.has(type)) continue;
       for (const [field, tag] of Object.entries(fields)) {
-        if (jsonKey(field) !== tag) wrong.push(`${type}.${field}: json ${JSON.stringify(tag)}, ours ${JSON.stringify(jsonKey(field))}`);
+        if (jsonKey(type, field) !== tag) wrong.push(`${type}.${field}: json ${JSON.stringify(tag)}, ours ${JSON.stringify(jsonKey(type, field))}`);
       }
     }
     expect(wrong).to.deep.equal([]);

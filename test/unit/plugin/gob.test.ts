@@ -207,6 +207,24 @@ describe('gob encoder', () => {
     expect((got as { [GO_TYPE]: string })[GO_TYPE]).to.equal('T');
   });
 
+  it('decodes large strings right when the same and other bytes of the same length follow', () => {
+    const T: GobTypeDescriptor = { kind: 'struct', name: 'T', fields: [{ name: 'S', type: StringType }] };
+    const enc = new GobEncoder();
+    const sent = ['a'.repeat(40_000), 'b'.repeat(40_000), 'a'.repeat(40_000), `${'a'.repeat(39_999)}c`, 'a'.repeat(40_000)];
+    const stream = Buffer.concat(sent.map((S) => enc.encode(T, { S })));
+    expect(decodeGobStream(stream).map((v) => (v.value as { S: string }).S)).to.deep.equal(sent);
+  });
+
+  it('keeps a field named __proto__ as a field, never as the prototype', () => {
+    const T: GobTypeDescriptor = { kind: 'struct', name: 'T', fields: [{ name: '__proto__', type: StringType }, { name: 'X', type: StringType }] };
+    const enc = new GobEncoder().encode(T, Object.defineProperty({ X: 'x' }, '__proto__', { value: 'polluted', enumerable: true }));
+    const got = decodeGobStream(enc)[0]!.value as Record<string, unknown>;
+    expect(Object.keys(got)).to.deep.equal(['__proto__', 'X']);
+    expect(Object.getOwnPropertyDescriptor(got, '__proto__')!.value).to.equal('polluted');
+    expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
+    expect((got as { [GO_TYPE]: string })[GO_TYPE]).to.equal('T');
+  });
+
   it('refuses values that do not fit their type, and forgets the types of a failed value', () => {
     const enc = new GobEncoder();
     expect(() => enc.encode(RpcErrorType, 'not a struct')).to.throw(GobError);

@@ -1,0 +1,78 @@
+// Plugin memory as the controller's pod sees it: RSS of the plugin process idle (after
+// InitPlugin and one SetWeight, client loaded) and after N more calls (SetWeight and
+// VerifyWeight, a reconcile's worth each, the weight changing every 10th), for our bundle
+// with the launcher's V8 flags (PLUGIN_NODE_FLAGS in scripts/bundle.mjs), our bundle with
+// node's defaults, and the Go stub plugin, under realhost. Goals: ≤ 50 MB idle, ≤ 60 MB
+// after 10 000 calls.
+//   node --import tsx bench/plugin-memory.ts [--calls 10000] [--host gphost]
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PLUGIN_NODE_FLAGS } from '../scripts/bundle.mjs';
+import { arg, bundle, cluster, HOST_BIN, STUB, ours } from './plugin-support.js';
+
+const calls = arg('calls', 10_000);
+const SETTLE_MS = 1500;
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** Plays the scenario and reads the plugin's RSS SETTLE_MS into each Sleep. */
+async function measure(name: string, argv: string[], rollout: unknown): Promise<{ idle: number; after: number }> {
+  const reconcile = (i: number) => [
+    { method: 'SetWeight', desiredWeight: i % 10 === 0 ? 20 : 10 },
+    { method: 'VerifyWeight', desiredWeight: i % 10 === 0 ? 20 : 10 },
+  ];
+  const scenario = {
+    rollout,
+    calls: [
+      { method: 'InitPlugin' },
+      ...reconcile(1),
+      { method: 'Sleep', ms: SETTLE_MS + 1000 },
+      ...Array.from({ length: calls / 2 }, (_, i) => reconcile(i)).flat(),
+      { method: 'Sleep', ms: SETTLE_MS + 1000 },
+    ],
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'plugin-mem-')), `${name}.json`);
+  writeFileSync(file, JSON.stringify(scenario));
+  const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', 'off', '--', ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const sleeps = scenario.calls.flatMap((c, i) => (c.method === 'Sleep' ? [i] : []));
+  const readings: Promise<number>[] = [];
+  let pid = 0;
+  let buffered = '';
+  child.stdout.on('data', (d: Buffer) => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const l of lines) {
+      const line = JSON.parse(l) as { i: number; ok: boolean; result?: { pid?: number } };
+      if (!line.ok) throw new Error(`${name}: ${l}`);
+      if (line.i === -1) pid = line.result!.pid!;
+      // The line before a Sleep: the Sleep has just begun.
+      if (sleeps.includes(line.i + 1)) readings.push(new Promise((r) => setTimeout(() => r(rssMb(pid)), SETTLE_MS)));
+    }
+  });
+  await new Promise((r) => child.on('close', r));
+  const [idle, after] = await Promise.all(readings);
+  return { idle: idle!, after: after! };
+}
+
+const c = await cluster();
+const plugin = await bundle();
+const base = ours(plugin, c, ['--kube-qps', '100000', '--kube-burst', '100000']);
+const tuned = [base[0]!, ...PLUGIN_NODE_FLAGS, ...base.slice(1)];
+const results = {
+  tuned: await measure('ours-tuned', tuned, c.rollout),
+  plain: await measure('ours-plain', base, c.rollout),
+  stub: await measure('stub', [STUB], c.rollout),
+};
+console.log(`\nPlugin RSS (node ${process.version}, launcher flags: ${PLUGIN_NODE_FLAGS.join(' ')})\n`);
+console.log('| what | ours (launcher flags) | ours (node defaults) | Go stub | ratio | goal |');
+console.log('|---|---|---|---|---|---|');
+const mb = (v: number) => `${v.toFixed(1)} MB`;
+console.log(`| RSS idle | ${mb(results.tuned.idle)} | ${mb(results.plain.idle)} | ${mb(results.stub.idle)} | ${(results.tuned.idle / results.stub.idle).toFixed(1)}x | ≤ 50 MB |`);
+console.log(`| RSS after ${calls} calls | ${mb(results.tuned.after)} | ${mb(results.plain.after)} | ${mb(results.stub.after)} | ${(results.tuned.after / results.stub.after).toFixed(1)}x | ≤ 60 MB |`);
+await c.api.close();
