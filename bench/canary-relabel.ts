@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { startApiServer, type ApiServer } from '../src/kube/apiserver/index.js';
 import { startCanaryController, type CanaryController } from '../src/canary/index.js';
 import { createMetrics } from '../src/observability/metrics.js';
+import { KubeClient } from '../src/kube/client.js';
 import {
   NS,
   attachedPod,
@@ -59,7 +60,7 @@ function quantile(sorted: number[], q: number): number {
 
 async function startController(api: ApiServer): Promise<CanaryController> {
   const controller = await startCanaryController({
-    kubeConfig: api.kubeConfig(),
+    kube: new KubeClient({ kubeConfig: api.kubeConfig() }),
     metrics: createMetrics({ defaultMetrics: false }),
     concurrency: CONCURRENCY,
     resyncMs: 10 * 60_000,

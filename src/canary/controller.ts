@@ -6,13 +6,14 @@ import {
   PatchStrategy,
   Watch,
   setHeaderOptions,
-  type KubeConfig,
 } from '@kubernetes/client-node';
+import type { KubeClient } from '../kube/client.js';
+import { EventRecorder, EventType, type EventObject } from '../kube/events.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
-import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabelFailed } from './errors.js';
+import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabeledMessage, relabelFailed } from './errors.js';
 import { Informer, type ListPage } from './informer.js';
-import { LeaderElector, validateLeaderElection, type LeaderElectionConfig } from './leader.js';
+import { LeaderElector, validateLeaderElection, type LeaderElectionConfig, type LeaseApi } from './leader.js';
 import {
   DEFAULT_ATTACH_LABEL,
   Decision,
@@ -34,7 +35,8 @@ import { WorkQueue } from './workqueue.js';
 // pod's `rollouts-pod-template-hash` equal to what its Rollout's traffic Service selects.
 
 export interface CanaryControllerOptions {
-  kubeConfig: KubeConfig;
+  /** The process's client: every request shares its connection pool and rate limit. */
+  kube: KubeClient;
   logger?: Logger;
   /** The pod label whose value names the Rollout to follow. */
   labelKey?: string;
@@ -49,7 +51,10 @@ export interface CanaryControllerOptions {
   metrics?: Metrics;
   /** Send the pod's resourceVersion with each patch (a concurrent change then means a retry). */
   resourceVersionPrecondition?: boolean;
-  /** Record Kubernetes Events on the pods (relabeled, Rollout not found). */
+  /**
+   * Record Kubernetes Events: relabels on the Rollout (one Event per promotion, its count the
+   * pods relabeled), problems on the pod. Written after the relabels of a burst.
+   */
   recordEvents?: boolean;
   /** Back-off of failed relabels. */
   retry?: { baseDelayMs?: number; maxDelayMs?: number };
@@ -107,6 +112,15 @@ const sameRollout = (a: RolloutView, b: RolloutView): boolean =>
   a.stableRS === b.stableRS &&
   JSON.stringify(a.selector) === JSON.stringify(b.selector);
 const sameService = (a: ServiceView, b: ServiceView): boolean => a.managedBy === b.managedBy && a.hash === b.hash;
+
+function leaseApi(kube: KubeClient): LeaseApi {
+  const leases = kube.api(CoordinationV1Api);
+  return {
+    readNamespacedLease: (request) => kube.call(() => leases.readNamespacedLease(request)),
+    createNamespacedLease: (request) => kube.call(() => leases.createNamespacedLease(request)),
+    replaceNamespacedLease: (request) => kube.call(() => leases.replaceNamespacedLease(request)),
+  };
+}
 
 function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
@@ -169,12 +183,24 @@ export async function startCanaryController(options: CanaryControllerOptions): P
   const labelKey = options.labelKey ?? CANARY_DEFAULTS.labelKey;
   const namespaces = [...new Set(options.namespaces ?? [])];
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
-  const kc = options.kubeConfig;
-  const core = kc.makeApiClient(CoreV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const watch = new Watch(kc);
+  const kube = options.kube;
+  const core = kube.api(CoreV1Api);
+  const custom = kube.api(CustomObjectsApi);
+  const watch = new Watch(kube.kubeConfig);
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const recordEvents = options.recordEvents ?? true;
+  // `queue` is declared below; the recorder only waits on it once relabels run.
+  const recorder =
+    (options.recordEvents ?? true)
+      ? new EventRecorder({
+          kube,
+          component: FIELD_MANAGER,
+          yieldTo: () => queue.idle(),
+          onOutcome: (outcome, event, error) => {
+            metrics.events.inc({ reason: event.reason, outcome });
+            if (error !== undefined) log.debug({ err: describe(error), reason: event.reason, object: event.object.name }, 'could not record event');
+          },
+        })
+      : undefined;
 
   const podsByRollout = new Map<string, Set<string>>();
   const rolloutsByService = new Map<string, Set<string>>();
@@ -232,29 +258,14 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     }
   };
 
-  const recordEvent = (pod: PodView, type: 'Normal' | 'Warning', reason: string, message: string): void => {
-    if (!recordEvents) return;
-    const now = new Date();
-    core
-      .createNamespacedEvent({
-        namespace: pod.namespace,
-        body: {
-          metadata: {
-            name: `${pod.name.slice(0, 230)}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 6)}`,
-            namespace: pod.namespace,
-          },
-          involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.name, namespace: pod.namespace },
-          type,
-          reason,
-          message,
-          source: { component: FIELD_MANAGER },
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      })
-      .catch((error: unknown) => log.debug({ err: describe(error), pod: pod.name }, 'could not record event'));
-  };
+  const podObject = (pod: PodView): EventObject => ({ apiVersion: 'v1', kind: 'Pod', namespace: pod.namespace, name: pod.name });
+  const rolloutObject = (rollout: RolloutView): EventObject => ({
+    apiVersion: `${ROLLOUTS.group}/${ROLLOUTS.version}`,
+    kind: 'Rollout',
+    namespace: rollout.namespace,
+    name: rollout.name,
+    ...(rollout.uid ? { uid: rollout.uid } : {}),
+  });
 
   let elector: LeaderElector | undefined;
   const canWrite = (): boolean => !stopping && (elector ? elector.canWrite() : true);
@@ -288,7 +299,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         metrics.relabels.inc({ result: RelabelResult.RolloutMissing });
         if (reportOnce(key, `missing ${pod.rollout}`)) {
           log.warn(context, 'attached pod names a Rollout that does not exist; leaving it alone');
-          recordEvent(pod, 'Warning', 'RolloutNotFound', `Rollout ${pod.rollout} (from label ${labelKey}) not found in namespace ${namespace}`);
+          recorder?.record(podObject(pod), EventType.Warning, 'RolloutNotFound', `Rollout ${pod.rollout} (from label ${labelKey}) not found in namespace ${namespace}`);
         } else {
           log.debug(context, 'attached pod still names a missing Rollout');
         }
@@ -301,7 +312,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
             { ...context, hash: decision.hash },
             'attached pod has no controller and matches the Rollout selector: with the hash label its ReplicaSet would take it over and delete it; leaving it alone',
           );
-          recordEvent(pod, 'Warning', 'WouldBeAdopted', adoptionWarning(pod.rollout, decision.hash));
+          recorder?.record(podObject(pod), EventType.Warning, 'WouldBeAdopted', adoptionWarning(pod.rollout, decision.hash));
         }
         return;
       case Decision.NoHash:
@@ -325,9 +336,11 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     const precondition = options.resourceVersionPrecondition ? pod.resourceVersion : undefined;
     try {
       await withTimeout(
-        core.patchNamespacedPod(
-          { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
-          mergePatch,
+        kube.call(() =>
+          core.patchNamespacedPod(
+            { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
+            mergePatch,
+          ),
         ),
         REQUEST_TIMEOUT_MS,
         `patch of pod ${namespace}/${name}`,
@@ -350,12 +363,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       { ...context, from: pod.hash ?? null, to: decision.hash, source: decision.source },
       'long-lived canary relabeled to follow its Rollout',
     );
-    recordEvent(
-      pod,
-      'Normal',
-      'Relabeled',
-      `rollouts-pod-template-hash set to ${decision.hash} (from the ${decision.source === 'service' ? `selector of Service ${rollout?.trafficService}` : 'status.stableRS'} of Rollout ${pod.rollout})`,
-    );
+    // On the Rollout, with the same message for each of its pods: a promotion is one Event
+    // whose count is the number of pods relabeled, not one Event write per pod.
+    if (rollout) recorder?.record(rolloutObject(rollout), EventType.Normal, 'Relabeled', relabeledMessage(decision.hash, decision.source, rollout.trafficService));
   };
 
   const queue = new WorkQueue(reconcile, {
@@ -393,7 +403,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       labelSelector: labelKey,
       list: (o) => {
         const request = { labelSelector: o.labelSelector, limit: o.limit, _continue: o.continue };
-        const list = namespace ? core.listNamespacedPod({ namespace, ...request }) : core.listPodForAllNamespaces(request);
+        const list = kube.call(() => (namespace ? core.listNamespacedPod({ namespace, ...request }) : core.listPodForAllNamespaces(request)));
         return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of pods');
       },
       project: (object) => podView(object as Parameters<typeof podView>[0], labelKey),
@@ -433,9 +443,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         : `/apis/${ROLLOUTS.group}/${ROLLOUTS.version}/${ROLLOUTS.plural}`,
       list: (o) => {
         const request = { ...ROLLOUTS, limit: o.limit, _continue: o.continue };
-        const list = namespace
-          ? custom.listNamespacedCustomObject({ namespace, ...request })
-          : custom.listClusterCustomObject(request);
+        const list = kube.call(() =>
+          namespace ? custom.listNamespacedCustomObject({ namespace, ...request }) : custom.listClusterCustomObject(request),
+        );
         return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of rollouts');
       },
       project: (object) => rolloutView(object as Parameters<typeof rolloutView>[0]),
@@ -470,9 +480,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       path: namespace ? `/api/v1/namespaces/${namespace}/services` : '/api/v1/services',
       list: (o) => {
         const request = { limit: o.limit, _continue: o.continue };
-        const list = namespace
-          ? core.listNamespacedService({ namespace, ...request })
-          : core.listServiceForAllNamespaces(request);
+        const list = kube.call(() =>
+          namespace ? core.listNamespacedService({ namespace, ...request }) : core.listServiceForAllNamespaces(request),
+        );
         return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of services');
       },
       project: (object) => serviceView(object as Parameters<typeof serviceView>[0]),
@@ -496,7 +506,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     const config = options.leaderElection;
     elector = new LeaderElector({
       ...config,
-      api: kc.makeApiClient(CoordinationV1Api),
+      api: leaseApi(kube),
       onStartedLeading: () => {
         metrics.leader.set(1);
         log.info({ identity: config.identity, lease: `${config.leaseNamespace}/${config.leaseName}` }, 'became leader');
@@ -534,6 +544,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         await elector?.stop();
         await queue.shutdown();
         await Promise.all(all.map((informer) => informer.stop()));
+        await recorder?.flush();
         if (elector && stopOptions.releaseLease !== false) {
           await withTimeout(elector.release(), REQUEST_TIMEOUT_MS, 'lease release').catch((error: unknown) =>
             log.warn({ err: describe(error) }, 'could not release the lease'),

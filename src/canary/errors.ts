@@ -14,6 +14,10 @@ export const invalidOption = (field: string, detail: string): string => `${field
 export const relabelFailed = (namespace: string, pod: string): string =>
   `could not set the rollouts-pod-template-hash label of pod ${namespace}/${pod}`;
 
+/** The message of the Relabeled Event on the Rollout (identical for each of its pods, so they aggregate). */
+export const relabeledMessage = (hash: string, source: 'service' | 'stableRS', service: string | undefined): string =>
+  `attached pods set to rollouts-pod-template-hash=${hash} (from ${source === 'service' ? `the selector of Service ${service}` : 'status.stableRS'})`;
+
 export const watchFailed = (resource: string): string => `the watch on ${resource} failed`;
 
 export const adoptionWarning = (rollout: string, hash: string): string =>

@@ -32,8 +32,11 @@ export const DEFAULT_LEADER_ELECTION_TIMING = {
   retryPeriodMs: 2_000,
 } as const;
 
+/** The Lease calls the elector makes (the controller sends them through its KubeClient). */
+export type LeaseApi = Pick<CoordinationV1Api, 'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'>;
+
 export interface LeaderElectorOptions extends LeaderElectionConfig {
-  api: CoordinationV1Api;
+  api: LeaseApi;
   onStartedLeading(): void;
   onStoppedLeading(reason: string): void;
   onError?(error: unknown): void;

@@ -37,6 +37,8 @@ export interface PodView {
 export interface RolloutView {
   namespace: string;
   name: string;
+  /** For the Events recorded about the Rollout. */
+  uid?: string;
   /** `activeService` for blueGreen, `stableService` for canary. */
   trafficService?: string;
   stableRS?: string;
@@ -56,6 +58,7 @@ export interface ServiceView {
 
 interface Meta {
   name?: string;
+  uid?: string;
   namespace?: string;
   resourceVersion?: string;
   labels?: Record<string, string> | null;
@@ -121,6 +124,7 @@ export function rolloutView(rollout: KubeObject): RolloutView | undefined {
   return {
     namespace: meta.namespace ?? '',
     name: meta.name,
+    ...(meta.uid ? { uid: meta.uid } : {}),
     trafficService: trafficServiceName(rollout.spec),
     stableRS: nonEmptyString(record(rollout.status)?.stableRS),
     ...(selector ? { selector } : {}),

@@ -26,6 +26,7 @@ export class WorkQueue {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private closed = false;
+  private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly handler: KeyHandler,
@@ -71,6 +72,23 @@ export class WorkQueue {
     return keys.size;
   }
 
+  /**
+   * Resolves once no key is waiting or being handled (retries scheduled for later do not count):
+   * lower-priority work, such as Event writes, waits for it.
+   */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Runs every key waiting out a retry back-off now (the API server is back). */
+  retryNow(): void {
+    const keys = [...this.timers.keys()];
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const key of keys) this.add(key);
+  }
+
   /** How many times `key` failed in a row (0 after a success). */
   failuresOf(key: string): number {
     return this.failures.get(key) ?? 0;
@@ -84,6 +102,15 @@ export class WorkQueue {
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
+    this.wakeIdle();
+  }
+
+  private isIdle(): boolean {
+    return this.queued.size === 0 && this.processing.size === 0;
+  }
+
+  private wakeIdle(): void {
+    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private pump(): void {
@@ -111,6 +138,7 @@ export class WorkQueue {
       this.processing.delete(key);
       if (this.dirty.delete(key) && !this.closed) this.queued.add(key);
       this.pump();
+      this.wakeIdle();
     }
   }
 }

@@ -142,7 +142,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   let canaries: CanaryController | undefined;
   if (opts.longLivedCanaries) {
     canaries = await startCanaryController({
-      kubeConfig: kube.kubeConfig,
+      kube,
       logger: logger.child({ component: 'long-lived-canaries' }),
       labelKey: opts.attachLabel,
       namespaces: opts.namespaces,

@@ -36,6 +36,7 @@ export interface Metrics {
   gateMembersWaiting: Gauge<'namespace' | 'gate'>;
   gateWaitSeconds: Gauge<'namespace' | 'gate'>;
   gateWaitDuration: Histogram<'outcome'>;
+  events: Counter<'reason' | 'outcome'>;
 }
 
 export interface MetricsOptions {
@@ -120,6 +121,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: 'Time members spent at a lockstep gate, by outcome (Successful: left with the others; Failed: aborted with them or timed out).',
       labelNames: ['outcome'] as const,
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    }),
+    events: new Counter({
+      name: 'rollouts_companion_events_total',
+      help: 'Kubernetes Event occurrences by reason and outcome (created, aggregated, coalesced, rate_limited, failed).',
+      labelNames: ['reason', 'outcome'] as const,
       registers,
     }),
   };

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { silentLogger } from '../../src/log.js';
+import { KubeClient } from '../../src/kube/client.js';
 import { startCanaryController, type CanaryController } from '../../src/canary/index.js';
 
 // Opt-in: `KUBECONFIG=... npm run test:cluster`. Needs the Argo Rollouts CRDs but NOT a running
@@ -69,7 +70,7 @@ describe('real cluster: a long-lived canary follows a blueGreen promotion', func
         spec: { containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.9', env: [{ name: 'GOGC', value: '50' }] }] },
       },
     });
-    controller = await startCanaryController({ kubeConfig: kc, logger: silentLogger, namespaces: [namespace] });
+    controller = await startCanaryController({ kube: new KubeClient({ kubeConfig: kc }), logger: silentLogger, namespaces: [namespace] });
   });
 
   after(async () => {

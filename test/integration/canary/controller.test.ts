@@ -83,6 +83,14 @@ describe('long-lived canaries (through the real client against the in-process AP
       setServiceHash(h.api, 'bluegreen-demo', 'bbb');
       await eventually('all pods to follow', () => [0, 1, 2, 3, 4, 5].every((i) => podHash(h.api, `canary-${i}`) === 'bbb'));
       expect(await metricValue(metrics, 'rollouts_companion_attached_pods', { namespace: NS, rollout: 'bluegreen-demo' })).to.equal(6);
+
+      type Event = { reason: string; message: string; count: number; involvedObject: { kind: string; name: string } };
+      const relabeled = await eventually('the promotion to be one Event on the Rollout', () => {
+        const found = (h.api.list('v1', 'Event', NS) as unknown as Event[]).filter((e) => e.reason === 'Relabeled' && e.message.includes('=bbb'));
+        return found.length === 1 && found[0].count === 6 && found[0];
+      });
+      expect(relabeled.involvedObject).to.deep.include({ kind: 'Rollout', name: 'bluegreen-demo' });
+      expect(relabeled.message).to.equal('attached pods set to rollouts-pod-template-hash=bbb (from the selector of Service bluegreen-demo)');
     });
   });
 

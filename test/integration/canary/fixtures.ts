@@ -2,6 +2,7 @@
 import { startApiServer, type ApiServer, type KubeObject } from '../../../src/kube/apiserver/index.js';
 import { startCanaryController, type CanaryController, type CanaryControllerOptions } from '../../../src/canary/index.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
+import { KubeClient } from '../../../src/kube/client.js';
 
 export const HASH_LABEL = 'rollouts-pod-template-hash';
 export const ATTACH = 'rollouts-companion.argoproj.io/attach-to';
@@ -142,7 +143,7 @@ export async function harness(): Promise<Harness> {
     async start(options = {}) {
       const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
       const controller = await startCanaryController({
-        kubeConfig: api.kubeConfig(),
+        kube: new KubeClient({ kubeConfig: api.kubeConfig() }),
         metrics,
         resyncMs: 60_000,
         concurrency: 8,

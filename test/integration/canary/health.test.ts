@@ -3,6 +3,7 @@ import { startCanaryController, type CanaryController } from '../../../src/canar
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { startHealthServer, type HealthServer } from '../../../src/observability/health.js';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import { KubeClient } from '../../../src/kube/client.js';
 import { attachedPod, blueGreenRollout, eventually, managedService } from './fixtures.js';
 
 describe('long-lived canaries: health and metrics endpoints', function () {
@@ -25,7 +26,7 @@ describe('long-lived canaries: health and metrics endpoints', function () {
 
     const metrics = createMetrics();
     controller = await startCanaryController({
-      kubeConfig: api.kubeConfig(),
+      kube: new KubeClient({ kubeConfig: api.kubeConfig() }),
       metrics,
       watchBackoff: { baseMs: 20, maxMs: 100 },
     });
