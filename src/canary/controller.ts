@@ -8,7 +8,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
-import { EventRecorder, EventType, type EventObject } from '../kube/events.js';
+import { EVENT_COMPONENT, EventRecorder, EventType, type EventObject } from '../kube/events.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
 import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabeledMessage, relabelFailed } from './errors.js';
@@ -193,7 +193,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     (options.recordEvents ?? true)
       ? new EventRecorder({
           kube,
-          component: FIELD_MANAGER,
+          component: EVENT_COMPONENT,
           yieldTo: () => queue.idle(),
           onOutcome: (outcome, event, error) => {
             metrics.events.inc({ reason: event.reason, outcome });

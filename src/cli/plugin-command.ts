@@ -4,6 +4,7 @@ import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
 import type { StepPluginApi } from '../step/api.js';
+import type { PluginObservability } from '../observability/plugin.js';
 
 // `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
 // `trafficRouterPlugins` entry. In-process mode drives the routes itself with the
@@ -20,6 +21,7 @@ export interface PluginCommandOptions {
   kubeBurst?: number;
   kubeRequestTimeout?: number;
   logLevel: string;
+  metricsListen?: string;
 }
 
 const positive = (what: string) => (value: string): number => {
@@ -44,6 +46,7 @@ export function pluginCommand(): Command {
     .option('--kube-qps <n>', 'in-process mode: API requests per second (the controller pod\'s budget is shared)', positive('requests per second'))
     .option('--kube-burst <n>', 'in-process mode: API request burst', positive('requests'))
     .option('--kube-request-timeout <ms>', 'in-process mode: longest single API request attempt before it is aborted and retried', positive('milliseconds'))
+    .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (an extra port of the controller pod)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (logs go to stderr as hclog JSON)', process.env.LOG_LEVEL ?? 'info')
     .action(async (options: PluginCommandOptions) => {
       const code = await runPluginCommand(options);
@@ -58,6 +61,11 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   const router = async (): Promise<TrafficRouterApi> => {
     // Here, not before the handshake: only a plugin the host really started says what it is.
     logger.info(ownVersion(), 'rollouts-companion plugin starting');
+    const { startPluginObservability } = await import('../observability/plugin.js');
+    const observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
+    return observability.instrument(await chooseRouter(observability));
+  };
+  const chooseRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
     if (options.companion) {
       const { createRemoteRouter } = await import('../grpc/client.js');
       const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
@@ -70,13 +78,18 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       });
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
-    return createLocalRouter({
-      pluginName: options.pluginName,
+    const { KubeClient } = await import('../kube/client.js');
+    const client = new KubeClient({
       kubeconfig: options.kubeconfig,
       qps: options.kubeQps,
       burst: options.kubeBurst,
       requestTimeoutMs: options.kubeRequestTimeout,
+    });
+    return createLocalRouter({
+      pluginName: options.pluginName,
+      client,
       logger,
+      ...observability.localRouter(client),
     });
   };
   // The same binary is the lockstep step plugin when the controller loads it from `stepPlugins`.

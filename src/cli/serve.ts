@@ -14,6 +14,8 @@ import { gateMetricsObserver } from '../step/gate-metrics.js';
 import { createCompanionServer, listen, routeGrpcLogs } from '../grpc/server.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startHealthServer } from '../observability/health.js';
+import { countConnections, kubeRequestMetrics } from '../observability/instrument.js';
+import { EVENT_COMPONENT, EventRecorder } from '../kube/events.js';
 import { startCanaryController, DEFAULT_ATTACH_LABEL, type CanaryController } from '../canary/index.js';
 import { startDevCluster, type DevCluster } from './dev-cluster.js';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from './defaults.js';
@@ -110,8 +112,16 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   });
 
   const metrics = createMetrics();
+  kube.onRequest(kubeRequestMetrics(metrics));
+  countConnections(metrics);
+  const recorder = new EventRecorder({
+    kube,
+    component: EVENT_COMPONENT,
+    onOutcome: (outcome, event) => metrics.events.inc({ reason: event.reason, outcome }),
+  });
   const routerFor = localRouters({
     client: kube,
+    recorder,
     logger,
     defaultPluginName: opts.pluginName,
     events: {

@@ -1,6 +1,8 @@
 import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { apiErrorInfo } from './api-error.js';
 import type { KubeClient } from './client.js';
+import type { RouteRef } from '../routing/route-store.js';
+import { RouteChangeKind, type RouteChange } from '../routing/router.js';
 
 // Kubernetes Events the way client-go's recorder writes them, so a busy controller does not
 // double its API requests with Events: the same reason, object and message seen again within
@@ -8,6 +10,9 @@ import type { KubeClient } from './client.js';
 // all when the first write is still pending), and each object has a token bucket (client-go's
 // spam filter: burst 25, one token per 5 minutes). Recording never throws and never waits: the
 // writes happen behind it, after `yieldTo` (work that matters more, such as relabels) is done.
+
+/** `source.component` of every Event the companion and the plugin write. */
+export const EVENT_COMPONENT = 'rollouts-companion';
 
 export const EventType = { Normal: 'Normal', Warning: 'Warning' } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
@@ -288,4 +293,42 @@ export class EventRecorder {
   private report(outcome: EventOutcome, entry: Entry, error?: unknown): void {
     this.options.onOutcome?.(outcome, { reason: entry.reason, object: entry.object }, error);
   }
+}
+
+const describeRoutes = (routes: readonly RouteRef[]): string => routes.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ');
+
+/** The Event message for each route change; identical changes aggregate. */
+export const routeChangeMessage = (change: RouteChange): string => {
+  switch (change.kind) {
+    case RouteChangeKind.Weight:
+      return `canary weight ${change.weight} on ${describeRoutes(change.routes)}`;
+    case RouteChangeKind.HeaderRoute:
+      return `header route ${change.name} updated on ${describeRoutes(change.routes)}`;
+    case RouteChangeKind.MirrorRoute:
+      return `mirror route ${change.name} updated on ${describeRoutes(change.routes)}`;
+    case RouteChangeKind.ManagedRoutesRemoved:
+      return `managed header and mirror routes removed from ${describeRoutes(change.routes)}`;
+    case RouteChangeKind.PinnedRouteViolation:
+      return (change.violations ?? []).join('; ');
+  }
+};
+
+/** TrafficRouter's onRouteChanged: an Event on the Rollout for each change. */
+export function recordRouteChanges(recorder: EventRecorder): (change: RouteChange) => void {
+  return (change) => {
+    const meta = change.rollout.metadata;
+    if (!meta?.name) return;
+    recorder.record(
+      {
+        apiVersion: change.rollout.apiVersion ?? 'argoproj.io/v1alpha1',
+        kind: 'Rollout',
+        namespace: meta.namespace || 'default',
+        name: meta.name,
+        ...(meta.uid ? { uid: meta.uid } : {}),
+      },
+      change.kind === RouteChangeKind.PinnedRouteViolation ? EventType.Warning : EventType.Normal,
+      change.kind,
+      routeChangeMessage(change),
+    );
+  };
 }

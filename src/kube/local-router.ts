@@ -4,6 +4,7 @@ import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { TrafficRouter } from '../routing/router.js';
 import { KubeClient, type KubeClientOptions } from './client.js';
 import { KubeRouteStore, type RouteStoreEvents } from './route-store.js';
+import { recordRouteChanges, type EventRecorder } from './events.js';
 
 // The routing core wired to Kubernetes: what `serve` runs, and what the plugin runs in
 // in-process mode (with the controller's own service account).
@@ -16,6 +17,8 @@ export interface LocalRouterOptions extends KubeClientOptions {
   client?: KubeClient;
   /** Reuse a store (and its per-route write queues) across routers. */
   store?: KubeRouteStore;
+  /** Kubernetes Events on the Rollout for each route change. */
+  recorder?: EventRecorder;
 }
 
 export function createLocalRouter(options: LocalRouterOptions): TrafficRouterApi {
@@ -25,6 +28,7 @@ export function createLocalRouter(options: LocalRouterOptions): TrafficRouterApi
     store,
     pluginName: options.pluginName ?? DEFAULT_PLUGIN_NAME,
     onWarning: (message: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, message),
+    ...(options.recorder ? { onRouteChanged: recordRouteChanges(options.recorder) } : {}),
   });
 }
 

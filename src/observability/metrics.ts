@@ -37,6 +37,10 @@ export interface Metrics {
   gateWaitSeconds: Gauge<'namespace' | 'gate'>;
   gateWaitDuration: Histogram<'outcome'>;
   events: Counter<'reason' | 'outcome'>;
+  kubeRequests: Counter<'verb' | 'code'>;
+  kubeRequestDuration: Histogram<'verb'>;
+  openConnections: Gauge<'direction'>;
+  connectionsOpened: Counter<'direction'>;
 }
 
 export interface MetricsOptions {
@@ -127,6 +131,31 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'rollouts_companion_events_total',
       help: 'Kubernetes Event occurrences by reason and outcome (created, aggregated, coalesced, rate_limited, failed).',
       labelNames: ['reason', 'outcome'] as const,
+      registers,
+    }),
+    kubeRequests: new Counter({
+      name: 'rollouts_companion_kube_requests_total',
+      help: 'Kubernetes API request attempts by verb and HTTP status code (0: no answer).',
+      labelNames: ['verb', 'code'] as const,
+      registers,
+    }),
+    kubeRequestDuration: new Histogram({
+      name: 'rollouts_companion_kube_request_duration_seconds',
+      help: 'Kubernetes API request attempt duration by verb.',
+      labelNames: ['verb'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    openConnections: new Gauge({
+      name: 'rollouts_companion_open_connections',
+      help: 'Open TCP and unix-socket connections: outbound (API server, companion), inbound (plugin host, scrapes, gRPC clients).',
+      labelNames: ['direction'] as const,
+      registers,
+    }),
+    connectionsOpened: new Counter({
+      name: 'rollouts_companion_connections_opened_total',
+      help: 'Connections opened since start, by direction (a keep-alive pool keeps the outbound count flat).',
+      labelNames: ['direction'] as const,
       registers,
     }),
   };

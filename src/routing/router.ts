@@ -26,12 +26,37 @@ import { applyWeights, assertWeightedRule, desiredWeights } from './weights.js';
 
 export type WarningHandler = (message: string, fields: Record<string, unknown>) => void;
 
+/** What a call changed (or found broken), named as the Event reason recorded for it. */
+export const RouteChangeKind = {
+  Weight: 'TrafficWeightUpdated',
+  HeaderRoute: 'HeaderRouteSet',
+  MirrorRoute: 'MirrorRouteSet',
+  ManagedRoutesRemoved: 'ManagedRoutesRemoved',
+  PinnedRouteViolation: 'PinnedRouteViolation',
+} as const;
+export type RouteChangeKind = (typeof RouteChangeKind)[keyof typeof RouteChangeKind];
+
+export interface RouteChange {
+  kind: RouteChangeKind;
+  rollout: Rollout;
+  /** The routes written (none for a pinned-route violation). */
+  routes: RouteRef[];
+  /** SetWeight: the canary weight now on the routes. */
+  weight?: number;
+  /** SetHeaderRoute / SetMirrorRoute: the managed route name. */
+  name?: string;
+  /** PinnedRouteViolation: what is wrong. */
+  violations?: string[];
+}
+
 export interface TrafficRouterOptions {
   store: RouteStore;
   /** The key under trafficRouting.plugins to read; default DEFAULT_PLUGIN_NAME. */
   pluginName?: string;
   /** Problems that must not block the call (a broken pinned route while returning to stable). */
   onWarning?: WarningHandler;
+  /** Told after routes were written, and about broken pinned routes (Kubernetes Events). */
+  onRouteChanged?: (change: RouteChange) => void;
 }
 
 interface LoadedRoute {
@@ -47,11 +72,13 @@ export class TrafficRouter implements TrafficRouterApi {
   private readonly store: RouteStore;
   private readonly pluginName: string;
   private readonly onWarning: WarningHandler;
+  private readonly onRouteChanged: (change: RouteChange) => void;
 
   constructor(options: TrafficRouterOptions) {
     this.store = options.store;
     this.pluginName = options.pluginName ?? DEFAULT_PLUGIN_NAME;
     this.onWarning = options.onWarning ?? (() => {});
+    this.onRouteChanged = options.onRouteChanged ?? (() => {});
   }
 
   async initPlugin(rollout?: Rollout, ctx?: CallContext): Promise<RpcResult> {
@@ -77,12 +104,14 @@ export class TrafficRouter implements TrafficRouterApi {
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
       const [entries, violations] = await Promise.all([this.managedEntries(cfg, ctx), this.pinnedViolations(cfg, ctx)]);
       if (violations.length) {
+        this.onRouteChanged({ kind: RouteChangeKind.PinnedRouteViolation, rollout, routes: [], violations });
         // Moving traffic onto the canary past a broken pin could expose pinned clients; going
         // back to stable (weight 0) is always safe and must never be blocked.
         if (want.canary > 0) throw new Error(msg.refusingWeight(want.canary, violations));
         this.warn(cfg, violations);
       }
-      await this.apply(entries, (route, ref) => applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel }), ctx);
+      const change = { kind: RouteChangeKind.Weight, rollout, weight: want.canary };
+      await this.apply(entries, (route, ref) => applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel }), ctx, change);
     });
   }
 
@@ -92,7 +121,7 @@ export class TrafficRouter implements TrafficRouterApi {
       const name = this.managedRouteName(cfg, headerRoute.name, 'setHeaderRoute');
       const headers = headerRouteMatches(name, headerRoute.match ?? []);
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => e.useHeaderRoutes);
-      await this.apply(entries, (route, ref) => planHeaderRoute(route, ref, cfg.services, name, headers), ctx);
+      await this.apply(entries, (route, ref) => planHeaderRoute(route, ref, cfg.services, name, headers), ctx, { kind: RouteChangeKind.HeaderRoute, rollout, name });
     });
   }
 
@@ -114,6 +143,7 @@ export class TrafficRouter implements TrafficRouterApi {
           return planMirrorRoute(route, ref, cfg.services, name, { matches, percent });
         },
         ctx,
+        { kind: RouteChangeKind.MirrorRoute, rollout, name },
       );
     });
   }
@@ -135,7 +165,7 @@ export class TrafficRouter implements TrafficRouterApi {
   async removeManagedRoutes(rollout: Rollout, ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
-      await this.apply(await this.managedEntries(cfg, ctx), planRemoveManaged, ctx);
+      await this.apply(await this.managedEntries(cfg, ctx), planRemoveManaged, ctx, { kind: RouteChangeKind.ManagedRoutesRemoved, rollout });
     });
   }
 
@@ -225,13 +255,20 @@ export class TrafficRouter implements TrafficRouterApi {
   }
 
   /** Plans every route on its latest read; writes only when all plans succeed, and only routes that change. */
-  private async apply(entries: readonly ManagedRouteEntry[], plan: RoutePlan, ctx: CallContext | undefined): Promise<void> {
+  private async apply(
+    entries: readonly ManagedRouteEntry[],
+    plan: RoutePlan,
+    ctx: CallContext | undefined,
+    change: Omit<RouteChange, 'routes'>,
+  ): Promise<void> {
     if (!entries.length) return;
-    await this.store.update(
+    const updates = await this.store.update(
       entries.map((e) => e.ref),
       plan,
       ctx,
     );
+    const written = updates.filter((u) => u.written).map((u) => u.ref);
+    if (written.length) this.onRouteChanged({ ...change, routes: written });
   }
 
   /** UpdateHash and InitPlugin: config, routes, Services and pins are sound; writes nothing. */

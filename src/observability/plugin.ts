@@ -1,0 +1,56 @@
+import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client.js';
+import { EVENT_COMPONENT, EventRecorder } from '../kube/events.js';
+import type { RouteStoreEvents } from '../kube/route-store.js';
+import type { TrafficRouterApi } from '../routing/api.js';
+import { startHealthServer } from './health.js';
+import { countConnections, kubeRequestMetrics, observeRouter, rpcMetrics } from './instrument.js';
+import { createMetrics, type Metrics } from './metrics.js';
+
+// What the plugin process reports about itself: Kubernetes Events on the Rollout for every route
+// change (always), and with --metrics-listen Prometheus metrics on an extra port of the
+// controller pod (per-method calls, errors and latency; route writes; API requests by verb and
+// code; connections).
+
+export interface PluginObservability {
+  metrics?: Metrics;
+  /** The metrics endpoint, when listening. */
+  metricsUrl?: string;
+  /** Options for the in-process router built on `client`. */
+  localRouter(client: KubeClient): { recorder: EventRecorder; events?: RouteStoreEvents };
+  instrument(router: TrafficRouterApi): TrafficRouterApi;
+}
+
+export async function startPluginObservability(options: { metricsListen?: string; logger: Logger }): Promise<PluginObservability> {
+  const { logger } = options;
+  const metrics = options.metricsListen ? createMetrics() : undefined;
+  let metricsUrl: string | undefined;
+  if (metrics && options.metricsListen) {
+    countConnections(metrics);
+    const server = await startHealthServer({ address: options.metricsListen, registry: metrics.registry, live: () => true, ready: () => true });
+    metricsUrl = `${server.url}/metrics`;
+    logger.info({ address: server.address }, 'plugin metrics listening');
+  }
+  return {
+    metrics,
+    metricsUrl,
+    localRouter: (client) => {
+      if (metrics) client.onRequest(kubeRequestMetrics(metrics));
+      const recorder = new EventRecorder({
+        kube: client,
+        component: EVENT_COMPONENT,
+        onOutcome: (outcome, event, error) => {
+          metrics?.events.inc({ reason: event.reason, outcome });
+          if (error !== undefined) logger.debug({ err: error instanceof Error ? error.message : String(error), reason: event.reason }, 'could not record event');
+        },
+      });
+      return {
+        recorder,
+        ...(metrics
+          ? { events: { onWrite: (kind) => metrics.routeWrites.inc({ kind }), onConflict: (kind) => metrics.routeConflicts.inc({ kind }) } }
+          : {}),
+      };
+    },
+    instrument: (router) => (metrics ? observeRouter(router, rpcMetrics(metrics)) : router),
+  };
+}
