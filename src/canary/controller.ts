@@ -4,6 +4,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
+  VersionApi,
   Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -27,6 +28,7 @@ import {
   type RolloutView,
   type ServiceView,
 } from './rule.js';
+import { looksUnreachable, RecoveryProbe } from './recovery.js';
 import { withTimeout } from './timeout.js';
 import { WorkQueue } from './workqueue.js';
 
@@ -100,6 +102,8 @@ const FIELD_MANAGER = 'rollouts-companion';
 const REQUEST_TIMEOUT_MS = 30_000;
 const LIST_TIMEOUT_MS = 120_000;
 const WRITE_PAUSE_RETRY_MS = 250;
+/** Between probes of an API server that could not be reached (relabels resume within about this of its return). */
+const RECOVERY_PROBE_MS = 250;
 
 const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean => {
   const keys = Object.keys(a);
@@ -372,8 +376,21 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     concurrency: options.concurrency ?? CANARY_DEFAULTS.concurrency,
     baseDelayMs: options.retry?.baseDelayMs ?? 100,
     maxDelayMs: options.retry?.maxDelayMs ?? 60_000,
-    onError: (key, error, failures, retryInMs) =>
-      log.warn({ pod: key, err: error instanceof Error ? error.message : String(error), failures, retryInMs }, 'relabel failed; will retry'),
+    onError: (key, error, failures, retryInMs) => {
+      if (looksUnreachable((error as { cause?: unknown }).cause)) recovery.trigger();
+      log.warn({ pod: key, err: error instanceof Error ? error.message : String(error), failures, retryInMs }, 'relabel failed; will retry');
+    },
+  });
+
+  const versions = kube.api(VersionApi);
+  const recovery = new RecoveryProbe({
+    probe: () => withTimeout(kube.call(() => versions.getCode()), REQUEST_TIMEOUT_MS, 'version probe'),
+    intervalMs: RECOVERY_PROBE_MS,
+    onRecovered: () => {
+      log.info('API server answering again; retrying watches and relabels now');
+      for (const informer of all) informer.wake();
+      queue.retryNow();
+    },
   });
 
   const informerCommon = (resource: WatchedResource) => ({
@@ -390,8 +407,10 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         enqueueAll();
       }
     },
-    onError: (error: unknown, phase: 'list' | 'watch', retryInMs: number) =>
-      log.warn({ resource, phase, err: describe(error), retryInMs }, `${resource} ${phase} failed; retrying`),
+    onError: (error: unknown, phase: 'list' | 'watch', retryInMs: number) => {
+      if (looksUnreachable(error)) recovery.trigger();
+      log.warn({ resource, phase, err: describe(error), retryInMs }, `${resource} ${phase} failed; retrying`);
+    },
   });
 
   const scopes: (string | undefined)[] = namespaces.length > 0 ? namespaces : [undefined];
@@ -541,6 +560,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       (stopped ??= (async () => {
         stopping = true;
         clearInterval(resyncTimer);
+        recovery.stop();
         await elector?.stop();
         await queue.shutdown();
         await Promise.all(all.map((informer) => informer.stop()));

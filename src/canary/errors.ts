@@ -18,6 +18,9 @@ export const relabelFailed = (namespace: string, pod: string): string =>
 export const relabeledMessage = (hash: string, source: 'service' | 'stableRS', service: string | undefined): string =>
   `attached pods set to rollouts-pod-template-hash=${hash} (from ${source === 'service' ? `the selector of Service ${service}` : 'status.stableRS'})`;
 
+export const silentWatch = (resource: string, seconds: number): string =>
+  `the ${resource} watch went silent: still open after ${seconds} s without ending at its server-side timeout`;
+
 export const watchFailed = (resource: string): string => `the watch on ${resource} failed`;
 
 export const adoptionWarning = (rollout: string, hash: string): string =>

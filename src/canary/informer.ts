@@ -1,11 +1,15 @@
 import type { Watch } from '@kubernetes/client-node';
+import { silentWatch } from './errors.js';
 import { Sleeper } from './sleeper.js';
 
 // A small list+watch cache. client-node's ListWatch does not ask for bookmarks, gives up on the
 // first non-410 error (someone must restart it, with no back-off of its own) and keeps whole
 // objects; this one requests bookmarks, relists on 410 Gone, reconnects with capped back-off,
 // and keeps only a projection of each object (a projection of undefined means "not ours": the
-// object is not cached at all).
+// object is not cached at all). A watch that stayed up for `healthyAfterMs` resets the back-off,
+// so occasional drops are retried at once however many came before; a watch whose connection
+// stays open past its server-side timeout without ending is taken for dead; and `wake()` cuts
+// a back-off short (the controller calls it when the API server answers again after an outage).
 
 export interface ListPage {
   items?: unknown[];
@@ -37,8 +41,10 @@ export interface InformerOptions<T> {
   onError?(error: unknown, phase: 'list' | 'watch', retryInMs: number): void;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** Server-side watch timeout; a little random spread is added so watches do not end together. */
+  /** Server-side watch timeout; up to half again is added at random so watches do not end together. */
   watchTimeoutSeconds?: number;
+  /** A watch up this long was healthy: the next failure starts the back-off from the base again. */
+  healthyAfterMs?: number;
   pageSize?: number;
 }
 
@@ -49,6 +55,15 @@ interface WatchOutcome {
 }
 
 const GONE = 410;
+export const DEFAULT_WATCH_TIMEOUT_SECONDS = 300;
+export const DEFAULT_HEALTHY_AFTER_MS = 10_000;
+
+/**
+ * How long past its server-side timeout an open watch may go without ending before it is taken
+ * for dead (a quarter of the timeout, at least a second): with the timeout's random spread that
+ * is at most 1.75× the configured timeout.
+ */
+export const silentWatchGraceMs = (timeoutSeconds: number): number => Math.max(1000, timeoutSeconds * 250);
 
 function statusCode(error: unknown): number | undefined {
   const e = error as { statusCode?: unknown; code?: unknown } | undefined;
@@ -75,6 +90,7 @@ export class Informer<T> {
   private loop: Promise<void> | undefined;
   private abortWatch: (() => void) | undefined;
   private readonly sleeper = new Sleeper();
+  private backingOff = false;
 
   constructor(private readonly options: InformerOptions<T>) {}
 
@@ -89,6 +105,11 @@ export class Informer<T> {
     this.abortWatch?.();
     this.sleeper.interrupt();
     await this.loop;
+  }
+
+  /** Retries now if waiting out a back-off (the API server is reachable again). */
+  wake(): void {
+    if (this.backingOff) this.sleeper.interrupt();
   }
 
   hasSynced(): boolean {
@@ -114,8 +135,11 @@ export class Informer<T> {
       const delay = Math.min(max, base * 2 ** Math.min(failures - 1, 30));
       const jittered = Math.round(delay * (0.8 + Math.random() * 0.4));
       this.options.onError?.(error, phase, jittered);
+      this.backingOff = true;
       await this.sleeper.sleep(jittered);
+      this.backingOff = false;
     };
+    const healthyAfter = this.options.healthyAfterMs ?? DEFAULT_HEALTHY_AFTER_MS;
     while (!this.stopped) {
       if (!first) this.options.onRestart?.();
       first = false;
@@ -139,6 +163,7 @@ export class Informer<T> {
         continue;
       }
       if (outcome.error !== undefined) {
+        if (Date.now() - started >= healthyAfter) failures = 0;
         await backoff(outcome.error, 'watch');
         continue;
       }
@@ -233,7 +258,8 @@ export class Informer<T> {
   /** One watch from the current resourceVersion; resolves when it ends, never rejects. */
   private watchOnce(): Promise<WatchOutcome> {
     const outcome: WatchOutcome = { gone: false, events: 0 };
-    const timeout = (this.options.watchTimeoutSeconds ?? 300) * (1 + Math.random());
+    const base = this.options.watchTimeoutSeconds ?? DEFAULT_WATCH_TIMEOUT_SECONDS;
+    const timeout = base * (1 + Math.random() / 2);
     return new Promise<WatchOutcome>((resolve) => {
       let controller: AbortController | undefined;
       let ended = false;
@@ -250,10 +276,11 @@ export class Informer<T> {
         resolve(outcome);
       };
       const abort = (): void => end(null);
-      // A connection that hangs silently (no events, no bookmarks) is only noticed by a timer.
+      // A connection that hangs silently (no events, no bookmarks, no end) is only noticed by a
+      // timer: the server ends every watch at its timeout, so one still open well past it is dead.
       const watchdog = setTimeout(
-        () => end(new Error(`the ${this.options.resource} watch went silent`)),
-        (timeout + 60) * 1000,
+        () => end(new Error(silentWatch(this.options.resource, Math.round(timeout + silentWatchGraceMs(base) / 1000)))),
+        timeout * 1000 + silentWatchGraceMs(base),
       );
       watchdog.unref();
       this.abortWatch = abort;

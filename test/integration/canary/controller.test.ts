@@ -298,6 +298,22 @@ describe('long-lived canaries (through the real client against the in-process AP
       expect(await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'error' })).to.equal(1);
     });
 
+    it('Given an API outage long enough for the back-offs to grow past several seconds, When the API server returns, Then relabels resume within 2 s', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
+      // The shipped back-offs (200 ms doubling to 30 s), not the harness's fast ones.
+      await h.start({ watchBackoff: undefined, retry: undefined });
+      await eventually('the first relabel', () => podHash(h.api, 'long-lived-canary') === 'aaa');
+
+      await h.api.faults.down('refuse');
+      setServiceHash(h.api, 'bluegreen-demo', 'bbb');
+      await pause(7000);
+      await h.api.faults.up();
+      const back = Date.now();
+      await eventually('the pod to follow the Service switched during the outage', () => podHash(h.api, 'long-lived-canary') === 'bbb', 2000);
+      expect(Date.now() - back).to.be.at.most(2000);
+    });
+
     it('Given the API server is unavailable when the controller starts, Then it becomes ready once it is back', async () => {
       seedBlueGreen('aaa');
       h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));

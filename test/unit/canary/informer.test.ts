@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Watch } from '@kubernetes/client-node';
-import { Informer, type ListPage } from '../../../src/canary/informer.js';
+import { Informer, type InformerOptions, type ListPage } from '../../../src/canary/informer.js';
 
 interface View {
   name: string;
@@ -51,9 +51,10 @@ const until = async (condition: () => boolean, what: string): Promise<void> => {
   }
 };
 
-function setup(lists: (() => ListPage | Promise<ListPage>)[]) {
+function setup(lists: (() => ListPage | Promise<ListPage>)[], overrides: Partial<InformerOptions<View>> = {}) {
   const watch = new FakeWatch();
   const events: string[] = [];
+  const errors: { message: string; retryInMs: number }[] = [];
   let restarts = 0;
   let listCalls = 0;
   const informer = new Informer<View>({
@@ -77,10 +78,12 @@ function setup(lists: (() => ListPage | Promise<ListPage>)[]) {
       delete: (v) => events.push(`delete ${v.name}`),
     },
     onRestart: () => (restarts += 1),
+    onError: (error, _phase, retryInMs) => errors.push({ message: (error as Error).message, retryInMs }),
     backoffBaseMs: 1,
     backoffMaxMs: 5,
+    ...overrides,
   });
-  return { watch, events, informer, restarts: () => restarts, listCalls: () => listCalls };
+  return { watch, events, errors, informer, restarts: () => restarts, listCalls: () => listCalls };
 }
 
 describe('canary informer', () => {
@@ -185,6 +188,56 @@ describe('canary informer', () => {
     await until(() => t.watch.streams.length === 1, 'the watch');
     expect(t.events).to.deep.equal(['add a=1', 'add b=1']);
     expect(t.watch.streams[0].query).to.include({ resourceVersion: '12' });
+    await t.informer.stop();
+  });
+
+  it('Given watches that each ran healthy before dropping with an error, Then every retry waits the base back-off, not a growing one', async () => {
+    const t = setup([() => ({ items: [], metadata: { resourceVersion: '10' } })], { backoffBaseMs: 20, backoffMaxMs: 30_000, healthyAfterMs: 30 });
+    t.informer.start();
+    const reset = Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+    for (let drop = 1; drop <= 4; drop += 1) {
+      await until(() => t.watch.streams.length === drop, `watch ${drop}`);
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      t.watch.streams[drop - 1].end(reset);
+    }
+    await until(() => t.watch.streams.length === 5, 'the fifth watch');
+    expect(t.errors.map((e) => e.retryInMs).every((ms) => ms <= 24), JSON.stringify(t.errors)).to.equal(true);
+    await t.informer.stop();
+  });
+
+  it('Given watches that fail at once, Then the back-off keeps growing', async () => {
+    const t = setup([() => ({ items: [], metadata: { resourceVersion: '10' } })], { backoffBaseMs: 4, backoffMaxMs: 30_000, healthyAfterMs: 10_000 });
+    const unavailable = Object.assign(new Error('Service Unavailable'), { statusCode: 503 });
+    t.watch.failNext = [unavailable, unavailable, unavailable, unavailable];
+    t.informer.start();
+    await until(() => t.watch.streams.length === 5, 'the fifth watch');
+    const delays = t.errors.map((e) => e.retryInMs);
+    expect(delays[3], JSON.stringify(delays)).to.be.greaterThan(delays[0] * 4);
+    await t.informer.stop();
+  });
+
+  it('Given a watch whose connection stays open but never ends (silent), Then it is replaced within about twice the server-side timeout', async () => {
+    const t = setup([() => ({ items: [], metadata: { resourceVersion: '10' } })], { watchTimeoutSeconds: 1 });
+    t.informer.start();
+    await until(() => t.watch.streams.length === 1, 'the watch');
+    expect(t.watch.streams[0].query.timeoutSeconds).to.equal(1);
+    const opened = Date.now();
+    await until(() => t.watch.streams.length === 2, 'a new watch after the silent one');
+    expect(Date.now() - opened, 'detected by 2× the timeout (plus scheduling slack)').to.be.at.most(3_000);
+    expect(t.watch.streams[0].aborted, 'the silent connection is closed').to.equal(true);
+    expect(t.errors[0].message).to.match(/^the things watch went silent/);
+    expect(t.watch.streams[1].query.resourceVersion, 'resumed without a relist').to.equal('10');
+    await t.informer.stop();
+  });
+
+  it('Given a long back-off, When wake() is called (the API server answers again), Then it retries at once', async () => {
+    const t = setup([() => ({ items: [], metadata: { resourceVersion: '10' } })], { backoffBaseMs: 60_000, backoffMaxMs: 60_000 });
+    t.watch.failNext = [Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })];
+    t.informer.start();
+    await until(() => t.errors.length === 1, 'the failed watch');
+    expect(t.errors[0].retryInMs).to.be.at.least(48_000);
+    t.informer.wake();
+    await until(() => t.watch.streams.length === 2, 'the retry');
     await t.informer.stop();
   });
 
