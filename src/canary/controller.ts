@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
 import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabeledMessage, relabelFailed } from './errors.js';
 import { Informer, type ListPage } from './informer.js';
-import { LeaderElector, validateLeaderElection, type LeaderElectionConfig, type LeaseApi } from './leader.js';
+import { LeaderElector, validateLeaderElection, type LeaderElectionConfig } from './leader.js';
 import {
   DEFAULT_ATTACH_LABEL,
   Decision,
@@ -117,14 +117,6 @@ const sameRollout = (a: RolloutView, b: RolloutView): boolean =>
   JSON.stringify(a.selector) === JSON.stringify(b.selector);
 const sameService = (a: ServiceView, b: ServiceView): boolean => a.managedBy === b.managedBy && a.hash === b.hash;
 
-function leaseApi(kube: KubeClient): LeaseApi {
-  const leases = kube.api(CoordinationV1Api);
-  return {
-    readNamespacedLease: (request) => kube.call(() => leases.readNamespacedLease(request)),
-    createNamespacedLease: (request) => kube.call(() => leases.createNamespacedLease(request)),
-    replaceNamespacedLease: (request) => kube.call(() => leases.replaceNamespacedLease(request)),
-  };
-}
 
 function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
@@ -525,7 +517,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     const config = options.leaderElection;
     elector = new LeaderElector({
       ...config,
-      api: leaseApi(kube),
+      // The pool, but not kube.call: its retries would hide a failed renew, and the elector
+      // must stop writes at the first one (it retries on its own period, within its deadline).
+      api: kube.api(CoordinationV1Api),
       onStartedLeading: () => {
         metrics.leader.set(1);
         log.info({ identity: config.identity, lease: `${config.leaseNamespace}/${config.leaseName}` }, 'became leader');
