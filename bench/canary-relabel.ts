@@ -1,141 +1,127 @@
-// Long-lived canary relabel benchmark, against the in-process API server through the real client.
-//   node --import tsx bench/canary-relabel.ts [--rollouts 200] [--pods-per-rollout 5] [--unattached 10000] [--concurrency 16] [--events]
+// Long-lived canary relabels as users run them: `serve` in its own process (the minified bundle,
+// the companion image's node flags, shipped defaults: client budget DEFAULT_QPS/DEFAULT_BURST,
+// Events on), against the in-process API server in this process.
+//   node --import tsx bench/canary-relabel.ts [--rollouts 200] [--pods-per-rollout 5] [--singles 20] [--unattached 10000]
 //
-// 1. N canary Rollouts × M attached pods; every stable Service's selector hash changes at once;
-//    prints the delay from each Service change to each of its pods' label patch being answered
-//    (p50/p99/max) and the peak RSS.
-// 2. A namespace with many unattached pods: idle RSS and heap growth caused by the controller,
-//    and how many pods it cached (the pod watch selects on the attach label server-side).
-// The API server runs in this process too, so RSS figures include it; the growth from starting
-// the controller (phase 2 runs in a fresh process) is the controller's own share.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+// 1. Single promotions, one Rollout at a time: delay from the Service switch to each of its pods'
+//    label patch being answered (p50/p99/max). Goal (#9.6): p99 ≤ 100 ms.
+// 2. Burst: every Rollout's stable Service switched at once. Goal: every pod relabelled within
+//    (1000 / qps) + 1 s; Events aggregated per Rollout (counted here), serve's peak RSS.
+// 3. Idle with many unattached pods: serve's RSS and how many pods it cached.
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { startApiServer, type ApiServer } from '../src/kube/apiserver/index.js';
-import { startCanaryController, type CanaryController } from '../src/canary/index.js';
-import { createMetrics } from '../src/observability/metrics.js';
-import { KubeClient } from '../src/kube/client.js';
-import {
-  NS,
-  attachedPod,
-  canaryRollout,
-  eventually,
-  managedService,
-  pod,
-  podHash,
-  setServiceHash,
-} from '../test/integration/canary/fixtures.js';
+import { DEFAULT_BURST, DEFAULT_QPS } from '../src/kube/client.js';
+import { NS, attachedPod, canaryRollout, eventually, managedService, pod, podHash, setServiceHash } from '../test/integration/canary/fixtures.js';
+import { bundleServe, mb, pause, shippedNodeFlags, startServe, waitReady } from './serve-process.js';
 
 const { values: args } = parseArgs({
   options: {
     rollouts: { type: 'string', default: '200' },
     'pods-per-rollout': { type: 'string', default: '5' },
+    singles: { type: 'string', default: '20' },
     unattached: { type: 'string', default: '10000' },
-    concurrency: { type: 'string', default: '16' },
-    phase: { type: 'string', default: 'all' },
-    events: { type: 'boolean', default: false },
   },
 });
 const ROLLOUTS = Number(args.rollouts);
 const PODS = Number(args['pods-per-rollout']);
+const SINGLES = Math.min(Number(args.singles), ROLLOUTS);
 const UNATTACHED = Number(args.unattached);
-const CONCURRENCY = Number(args.concurrency);
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const settle = async () => {
-  for (let i = 0; i < 3; i += 1) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-};
+const FLAGS = shippedNodeFlags();
 
 function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
+const describe = (delays: number[]) => {
+  const sorted = [...delays].sort((a, b) => a - b);
+  return `p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`;
+};
 
-async function startController(api: ApiServer): Promise<CanaryController> {
-  const controller = await startCanaryController({
-    kube: new KubeClient({ kubeConfig: api.kubeConfig() }),
-    metrics: createMetrics({ defaultMetrics: false }),
-    concurrency: CONCURRENCY,
-    resyncMs: 10 * 60_000,
-    recordEvents: args.events,
-  });
-  await eventually('caches to sync', () => controller.ready(), 120_000);
-  return controller;
-}
-
-async function relabelDelays(): Promise<void> {
-  const api = await startApiServer();
-  const rolloutOf = (podName: string) => podName.slice(0, podName.lastIndexOf('-'));
-  for (let r = 0; r < ROLLOUTS; r += 1) {
-    const name = `app-${r}`;
-    api.create(canaryRollout(name, 'h0'));
-    api.create(managedService(`${name}-stable`, name, 'h0'));
-    for (let p = 0; p < PODS; p += 1) api.create(attachedPod(`${name}-${p}`, name));
-  }
-  const controller = await startController(api);
-  const allPods = [...Array(ROLLOUTS).keys()].flatMap((r) => [...Array(PODS).keys()].map((p) => `app-${r}-${p}`));
-  await eventually('initial relabel', () => allPods.every((p) => podHash(api, p) === 'h0'), 120_000);
-
-  // Timestamp each pod patch when the API server answers it.
-  const changedAt = new Map<string, number>();
+/** Times each answered pod PATCH against when its Rollout's Service was switched. */
+function patchTimer(api: ApiServer) {
+  const switchedAt = new Map<string, number>();
   const delays: number[] = [];
-  let allPatched!: () => void;
-  const done = new Promise<void>((resolve) => (allPatched = resolve));
+  let eventWrites = 0;
   const log = api.requestLog;
   const push = log.push.bind(log);
   log.push = (...entries) => {
     const now = performance.now();
     for (const e of entries) {
+      if (e.path.endsWith('/events') || /\/events\/[^/]+$/.test(e.path)) eventWrites += 1;
       const match = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)$/.exec(e.path);
-      if (e.method === 'PATCH' && e.status === 200 && match) {
-        const since = changedAt.get(rolloutOf(match[1]));
-        if (since !== undefined) delays.push(now - since);
-        if (delays.length === allPods.length) allPatched();
-      }
+      if (e.method !== 'PATCH' || e.status !== 200 || !match) continue;
+      const since = switchedAt.get(match[1].slice(0, match[1].lastIndexOf('-')));
+      if (since !== undefined) delays.push(now - since);
     }
     return push(...entries);
   };
+  return {
+    switched: (rollout: string) => switchedAt.set(rollout, performance.now()),
+    take: () => delays.splice(0),
+    eventWrites: () => eventWrites,
+  };
+}
 
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 5);
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
+const bundle = await bundleServe();
+console.log(`serve: minified bundle, node ${FLAGS.join(' ')}, client budget qps ${DEFAULT_QPS} burst ${DEFAULT_BURST}, events on`);
+
+{
+  const api = await startApiServer();
+  const names: string[] = [];
   for (let r = 0; r < ROLLOUTS; r += 1) {
-    changedAt.set(`app-${r}`, performance.now());
-    setServiceHash(api, `app-${r}-stable`, 'h1');
+    api.create(canaryRollout(`app-${r}`, 'h0'));
+    api.create(managedService(`app-${r}-stable`, `app-${r}`, 'h0'));
+    for (let p = 0; p < PODS; p += 1) {
+      api.create(attachedPod(`app-${r}-${p}`, `app-${r}`));
+      names.push(`app-${r}-${p}`);
+    }
   }
-  // Waiting on the API server's answers, not polling the store, keeps the bench off the CPU.
-  await done;
-  const total = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  const stale = allPods.filter((p) => podHash(api, p) !== 'h1');
-  if (stale.length > 0) throw new Error(`pods not relabeled: ${stale.slice(0, 5).join(', ')}`);
-  clearInterval(sampler);
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const serve = await startServe(api, bundle, [], FLAGS);
+  await waitReady(serve);
+  await eventually('the initial relabel', () => names.every((n) => podHash(api, n) === 'h0'), 300_000);
+  await pause(2000);
+  const timer = patchTimer(api);
 
-  const sorted = [...delays].sort((a, b) => a - b);
+  // 1. Single promotions.
+  const singles: number[] = [];
+  for (let r = 0; r < SINGLES; r += 1) {
+    timer.switched(`app-${r}`);
+    setServiceHash(api, `app-${r}-stable`, 'h1');
+    await eventually('the promotion', () => [...Array(PODS).keys()].every((p) => podHash(api, `app-${r}-${p}`) === 'h1'), 30_000);
+    await pause(50);
+    singles.push(...timer.take());
+  }
+  console.log(`single promotion (1 Rollout x ${PODS} pods, ${SINGLES} times): Service switch -> pod patch answered ${describe(singles)}; goal p99 <= 100 ms`);
+
+  // 2. Burst.
+  await pause(1000);
+  const eventsBefore = timer.eventWrites();
+  const started = performance.now();
+  for (let r = 0; r < ROLLOUTS; r += 1) {
+    timer.switched(`app-${r}`);
+    setServiceHash(api, `app-${r}-stable`, 'h2');
+  }
+  await eventually('every pod promoted', () => names.every((n) => podHash(api, n) === 'h2'), 300_000);
+  const allDone = performance.now() - started;
+  const burst = timer.take();
+  await pause(3000);
+  const bound = 1000 / DEFAULT_QPS + 1;
+  const relabeledEvents = (api.list('v1', 'Event', NS) as unknown as { reason: string; message: string; count: number }[]).filter(
+    (e) => e.reason === 'Relabeled' && e.message.includes('=h2'),
+  );
+  console.log(`burst (${ROLLOUTS} Rollouts x ${PODS} pods switched at once): ${burst.length} patches, all done in ${(allDone / 1000).toFixed(2)} s; ${describe(burst)}`);
   console.log(
-    `relabel: ${ROLLOUTS} rollouts x ${PODS} pods, all stable Service selectors changed at once (concurrency ${CONCURRENCY}, events ${args.events ? 'on' : 'off'})`,
+    `  goal: every pod within (1000/qps)+1 = ${bound.toFixed(1)} s -> ${allDone / 1000 <= bound ? 'met' : `missed by ${(allDone / 1000 - bound).toFixed(2)} s`}`,
   );
   console.log(
-    `  patches: ${delays.length}, all done in ${total.toFixed(0)} ms (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms, API server and client share one thread)`,
+    `  Events: ${relabeledEvents.length} Relabeled Events (counts ${[...new Set(relabeledEvents.map((e) => e.count))].join('/')}) from ${timer.eventWrites() - eventsBefore} event writes for ${burst.length} pod patches`,
   );
-  console.log(
-    `  Service change -> pod patch answered: p50 ${quantile(sorted, 0.5).toFixed(1)} ms, p99 ${quantile(sorted, 0.99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`,
-  );
-  console.log(`  peak RSS (API server + controller): ${mb(peakRss)}`);
-  await controller.stop();
+  console.log(`  serve RSS ${mb(serve.rss().now)}, peak ${mb(serve.rss().peak)}`);
+  await serve.stop();
   await api.close();
 }
 
-async function idleWithUnattachedPods(): Promise<void> {
+// 3. Idle with many unattached pods.
+{
   const api = await startApiServer();
   for (let r = 0; r < 10; r += 1) {
     api.create(canaryRollout(`app-${r}`, 'h0'));
@@ -145,33 +131,16 @@ async function idleWithUnattachedPods(): Promise<void> {
   for (let i = 0; i < UNATTACHED; i += 1) {
     api.create(pod(`web-${i}`, { app: `app-${i % 10}`, 'rollouts-pod-template-hash': 'h0', 'pod-template-hash': 'abcdef' }, NS));
   }
-  await settle();
-  const before = process.memoryUsage();
-  const controller = await startController(api);
+  const serve = await startServe(api, bundle, [], FLAGS);
+  await waitReady(serve);
   await eventually('the attached pods to be relabeled', () => podHash(api, 'app-9-canary') === 'h0', 60_000);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  await settle();
-  const after = process.memoryUsage();
-  const stats = controller.stats();
-  console.log(`idle: ${UNATTACHED} unattached + 10 attached pods in ${NS}`);
-  console.log(`  pods cached by the controller: ${stats.pods} (rollouts ${stats.rollouts}, services ${stats.services})`);
-  console.log(
-    `  RSS: ${mb(before.rss)} before the controller (API server holding ${UNATTACHED + 10} pods), ${mb(after.rss)} with it synced and idle (${after.rss >= before.rss ? '+' : '-'}${mb(Math.abs(after.rss - before.rss))})`,
-  );
-  console.log(`  heap used: ${after.heapUsed >= before.heapUsed ? '+' : '-'}${mb(Math.abs(after.heapUsed - before.heapUsed))} from starting the controller`);
-  await controller.stop();
+  await pause(5000);
+  const metrics = await (await fetch(`${serve.http}/metrics`)).text();
+  const attached = metrics
+    .split('\n')
+    .filter((l) => l.startsWith('rollouts_companion_attached_pods{'))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  console.log(`idle: ${UNATTACHED} unattached + 10 attached pods: serve caches ${attached} pods; RSS ${mb(serve.rss().now)} (peak ${mb(serve.rss().peak)})`);
+  await serve.stop();
   await api.close();
-}
-
-if (args.phase === 'idle') {
-  await idleWithUnattachedPods();
-} else {
-  await relabelDelays();
-  // A fresh process, so the first phase's heap does not hide the idle footprint.
-  const child = spawnSync(
-    process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), '--phase', 'idle', '--unattached', String(UNATTACHED)],
-    { stdio: 'inherit' },
-  );
-  process.exitCode = child.status ?? 1;
 }

@@ -3,3 +3,6 @@ export declare const BUNDLE_NAME: string;
 export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean; singleFile?: boolean }): Promise<string>;
 /** node flags the launcher passes before the bundle (V8 heap sizing). */
 export declare const PLUGIN_NODE_FLAGS: string[];
+export declare const COMPANION_BUNDLE_NAME: string;
+/** Builds OUTDIR (default dist)/rollouts-companion.mjs (the whole CLI, `serve` included) and proto/; returns its path. */
+export declare function bundleCompanion(options?: { outdir?: string; minify?: boolean }): Promise<string>;

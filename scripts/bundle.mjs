@@ -9,8 +9,9 @@
 // slow; measured 62 ms split vs 128 ms single on this project's CI machine).
 //
 //   node scripts/bundle.mjs [--outdir dist] [--minify] [--single-file]
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+//   node scripts/bundle.mjs --companion [--outdir dist] [--minify]    (the CLI with `serve`)
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildInfo } from './build-info.mjs';
@@ -65,11 +66,66 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
   return join(outdir, BUNDLE_NAME);
 }
 
+export const COMPANION_BUNDLE_NAME = 'rollouts-companion.mjs';
+
+/**
+ * The whole CLI (`serve` first of all) as one file, dist/rollouts-companion.mjs, with proto/
+ * beside it: `serve` then loads no node_modules tree, which is most of its idle memory.
+ */
+export async function bundleCompanion({ outdir = join(ROOT, 'dist'), minify = false } = {}) {
+  mkdirSync(outdir, { recursive: true });
+  // gRPC health and reflection read their .proto files relative to their own __dirname: point
+  // that at deps/<package>/… beside the bundle and copy the files there.
+  const protoDirs = { 'grpc-health-check': 'proto', '@grpc/reflection': 'build/proto' };
+  const protoPackages = Object.keys(protoDirs);
+  const packageProtos = {
+    name: 'package-protos',
+    setup(b) {
+      b.onLoad({ filter: /node_modules[\\/](grpc-health-check|@grpc[\\/]reflection)[\\/].*\.js$/ }, (args) => {
+        const pkg = protoPackages.find((p) => args.path.includes(`node_modules/${p}/`));
+        const dir = relative(join(ROOT, 'node_modules', pkg), dirname(args.path));
+        const contents = readFileSync(args.path, 'utf8').replace(/\b__dirname\b/g, `(__dirname + ${JSON.stringify(`/deps/${pkg}/${dir}`)})`);
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+  for (const [pkg, dir] of Object.entries(protoDirs)) {
+    cpSync(join(ROOT, 'node_modules', pkg, dir), join(outdir, 'deps', pkg, dir), { recursive: true });
+  }
+  await build({
+    plugins: [packageProtos],
+    entryPoints: { 'rollouts-companion': join(ROOT, 'src/cli/main.ts') },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify,
+    legalComments: 'none',
+    logLevel: 'warning',
+    banner: {
+      js: [
+        "import { createRequire as __cr } from 'node:module';",
+        "import { fileURLToPath as __fu } from 'node:url';",
+        "import { dirname as __dn } from 'node:path';",
+        'const require = __cr(import.meta.url);',
+        'const __filename = __fu(import.meta.url);',
+        'const __dirname = __dn(__filename);',
+      ].join('\n'),
+    },
+  });
+  cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
+  return join(outdir, COMPANION_BUNDLE_NAME);
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const at = args.indexOf('--outdir');
   const outdir = at >= 0 ? resolve(args[at + 1]) : undefined;
-  bundlePlugin({ outdir, minify: args.includes('--minify'), singleFile: args.includes('--single-file') })
+  (args.includes('--companion')
+    ? bundleCompanion({ outdir, minify: args.includes('--minify') })
+    : bundlePlugin({ outdir, minify: args.includes('--minify'), singleFile: args.includes('--single-file') }))
     .then((file) => process.stdout.write(`bundled ${file}\n`))
     .catch((err) => {
       process.stderr.write(`${err.stack ?? err}\n`);
