@@ -15,6 +15,8 @@ export interface ServeProcess {
   child: ChildProcess;
   /** http://host:port of /healthz, /readyz, /metrics. */
   http: string;
+  /** host:port of the gRPC service. */
+  grpc: string;
   /** Current and peak resident set size, bytes. */
   rss(): { now: number; peak: number };
   stop(): Promise<void>;
@@ -34,20 +36,26 @@ export async function bundleServe(): Promise<string> {
   return bundleCompanion({ outdir: join(ROOT, '.build/serve-bench'), minify: true });
 }
 
-export async function startServe(api: ApiServer, bundle: string, args: string[] = [], nodeFlags: string[] = []): Promise<ServeProcess> {
+export async function startServe(
+  api: ApiServer,
+  bundle: string,
+  args: string[] = [],
+  nodeFlags: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServeProcess> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'serve-bench-')), 'kubeconfig');
   await api.writeKubeconfig(kubeconfig);
   const child = spawn(
     process.execPath,
     [...nodeFlags, bundle, 'serve', '--kubeconfig', kubeconfig, '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--log-level', 'info', ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env },
   );
   let out = '';
-  const http = await new Promise<string>((resolveHttp, reject) => {
+  const [http, grpc] = await new Promise<[string, string]>((resolveAddresses, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const address = /"http":"([^"]+)"/.exec(out)?.[1];
-      if (address) resolveHttp(`http://${address.replace(/^0\.0\.0\.0/, '127.0.0.1')}`);
+      const address = /"grpc":"([^"]+)","http":"([^"]+)"/.exec(out);
+      if (address) resolveAddresses([`http://${address[2].replace(/^0\.0\.0\.0/, '127.0.0.1')}`, address[1]]);
     });
     child.once('exit', (code) => reject(new Error(`serve exited (${code}) before serving:\n${out.slice(-2000)}`)));
   });
@@ -58,6 +66,7 @@ export async function startServe(api: ApiServer, bundle: string, args: string[] 
   return {
     child,
     http,
+    grpc,
     rss: () => ({ now: status('VmRSS'), peak: status('VmHWM') }),
     stop: async () => {
       child.kill('SIGTERM');

@@ -58,6 +58,8 @@ export interface CanaryControllerOptions {
    * pods relabeled), problems on the pod. Written after the relabels of a burst.
    */
   recordEvents?: boolean;
+  /** Starts a tracing span for one relabel; the returned function ends it (with the error, if any). */
+  traceRelabel?: (attributes: Record<string, string>) => (error?: unknown) => void;
   /** Back-off of failed relabels. */
   retry?: { baseDelayMs?: number; maxDelayMs?: number };
   /** Back-off of failed lists and watches. */
@@ -330,6 +332,12 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       return; // already patched; the watch event carrying it is on its way
     }
     const precondition = options.resourceVersionPrecondition ? pod.resourceVersion : undefined;
+    const endSpan = options.traceRelabel?.({
+      'k8s.namespace.name': namespace,
+      'k8s.pod.name': name,
+      'rollouts.rollout.name': pod.rollout,
+      'rollouts.pod_template_hash': decision.hash,
+    });
     try {
       await withTimeout(
         kube.call(() =>
@@ -342,6 +350,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         `patch of pod ${namespace}/${name}`,
       );
     } catch (error) {
+      endSpan?.(error);
       if (statusOf(error) === 404) {
         observedAt.delete(key);
         metrics.relabels.inc({ result: RelabelResult.PodGone });
@@ -350,6 +359,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       metrics.relabels.inc({ result: RelabelResult.Error });
       throw new Error(`${relabelFailed(namespace, name)}: ${describe(error)}`, { cause: error });
     }
+    endSpan?.();
     applied.set(key, { fromResourceVersion: pod.resourceVersion, hash: decision.hash });
     metrics.relabels.inc({ result: RelabelResult.Patched });
     const since = observedAt.get(key);

@@ -58,11 +58,12 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   const logger = createPluginLogger(options.logLevel);
   // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
   // start-up time, and the controller waits for the handshake line.
+  let observability: PluginObservability | undefined;
   const router = async (): Promise<TrafficRouterApi> => {
     // Here, not before the handshake: only a plugin the host really started says what it is.
     logger.info(ownVersion(), 'rollouts-companion plugin starting');
     const { startPluginObservability } = await import('../observability/plugin.js');
-    const observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
+    observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
     return observability.instrument(await chooseRouter(observability));
   };
   const chooseRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
@@ -75,6 +76,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
         pluginName: options.pluginName,
         tls,
         deadlineMs: options.deadline,
+        ...observability.remote(),
       });
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
@@ -102,5 +104,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     const { createLocalStep } = await import('../kube/local-step.js');
     return createLocalStep({ kubeconfig: options.kubeconfig, qps: options.kubeQps, burst: options.kubeBurst, logger });
   };
-  return runPlugin({ router, step, logger, env });
+  const code = await runPlugin({ router, step, logger, env });
+  await observability?.shutdown();
+  return code;
 }

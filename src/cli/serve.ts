@@ -16,6 +16,8 @@ import { createMetrics } from '../observability/metrics.js';
 import { startHealthServer } from '../observability/health.js';
 import { countConnections, kubeRequestMetrics } from '../observability/instrument.js';
 import { EVENT_COMPONENT, EventRecorder } from '../kube/events.js';
+import { KubeRouteStore, type RouteStoreEvents } from '../kube/route-store.js';
+import { tracingWanted } from '../observability/tracing-env.js';
 import { startCanaryController, DEFAULT_ATTACH_LABEL, type CanaryController } from '../canary/index.js';
 import { startDevCluster, type DevCluster } from './dev-cluster.js';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from './defaults.js';
@@ -112,6 +114,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   });
 
   const metrics = createMetrics();
+  const tracing = tracingWanted(process.env) ? (await import('../observability/tracing.js')).startTracing('rollouts-companion') : undefined;
   kube.onRequest(kubeRequestMetrics(metrics));
   countConnections(metrics);
   const recorder = new EventRecorder({
@@ -119,20 +122,23 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
     component: EVENT_COMPONENT,
     onOutcome: (outcome, event) => metrics.events.inc({ reason: event.reason, outcome }),
   });
+  const storeEvents: RouteStoreEvents = {
+    onWrite: (kind) => metrics.routeWrites.inc({ kind }),
+    onConflict: (kind) => metrics.routeConflicts.inc({ kind }),
+  };
   const routerFor = localRouters({
     client: kube,
     recorder,
+    ...(tracing ? { store: tracing.traceStore(new KubeRouteStore(kube, storeEvents)) } : {}),
     logger,
     defaultPluginName: opts.pluginName,
-    events: {
-      onWrite: (kind) => metrics.routeWrites.inc({ kind }),
-      onConflict: (kind) => metrics.routeConflicts.inc({ kind }),
-    },
+    events: storeEvents,
   });
   const { server, health } = createCompanionServer({
     routerFor,
     step: createLocalStep({ client: kube, logger, gateObserver: gateMetricsObserver(metrics) }),
     logger,
+    ...(tracing ? { around: tracing.serverCall } : {}),
     observe: (method, result, seconds) => {
       metrics.rpcRequests.inc({ method, result });
       metrics.rpcDuration.observe({ method }, seconds);
@@ -157,6 +163,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
       labelKey: opts.attachLabel,
       namespaces: opts.namespaces,
       metrics,
+      ...(tracing ? { traceRelabel: tracing.relabel } : {}),
       leaderElection: opts.leaderElection
         ? { leaseName: opts.leaseName, leaseNamespace: opts.leaseNamespace, identity: leaseIdentity() }
         : false,

@@ -15,6 +15,8 @@ export interface RemoteRouterOptions {
   tls?: { caFile?: string } | boolean;
   /** Per-call deadline; default 10 s. */
   deadlineMs?: number;
+  /** Extra metadata for each call, read when the call starts (W3C trace context). */
+  metadata?: () => Record<string, string>;
 }
 
 export const DEFAULT_DEADLINE_MS = 10_000;
@@ -40,7 +42,9 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
       const fn = (client as unknown as Record<string, Function>)[method]!;
       const deadline = Math.min(Date.now() + deadlineMs, ctx?.deadline ?? Infinity);
       const onAbort = () => call.cancel();
-      const call = fn.call(client, request, { deadline }, (err: grpc.ServiceError | null, reply: T) => {
+      const metadata = new grpc.Metadata();
+      for (const [key, value] of Object.entries(options.metadata?.() ?? {})) metadata.set(key, value);
+      const call = fn.call(client, request, metadata, { deadline }, (err: grpc.ServiceError | null, reply: T) => {
         ctx?.signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(reply);

@@ -36,6 +36,8 @@ export interface CompanionServerOptions {
   observe?: (method: string, result: string, seconds: number) => void;
   /** The StepPlugin service (the lockstep gate); absent: not served. */
   step?: StepPluginApi;
+  /** Runs each call (a tracing span continuing the caller's trace from its metadata). */
+  around?: <T>(method: string, metadata: Record<string, string | undefined>, run: () => Promise<T>) => Promise<T>;
 }
 
 interface Req {
@@ -111,7 +113,9 @@ export function createCompanionServer(options: CompanionServerOptions): { server
       const deadline = call.getDeadline();
       const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
       const ctx: CallContext = { signal: cancelled.signal, ...(Number.isFinite(deadlineMs) ? { deadline: deadlineMs } : {}) };
-      handle(call.request, ctx).then(
+      const run = () => handle(call.request, ctx);
+      const headers = () => Object.fromEntries(Object.entries(call.metadata.getMap()).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]));
+      (options.around ? options.around(method, headers(), run) : run()).then(
         ({ reply, result, rollout }) => {
           finish(result, { rollout: rolloutName(rollout), ...reply });
           callback(null, reply);

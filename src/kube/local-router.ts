@@ -5,6 +5,7 @@ import { TrafficRouter } from '../routing/router.js';
 import { KubeClient, type KubeClientOptions } from './client.js';
 import { KubeRouteStore, type RouteStoreEvents } from './route-store.js';
 import { recordRouteChanges, type EventRecorder } from './events.js';
+import type { RouteStore } from '../routing/route-store.js';
 
 // The routing core wired to Kubernetes: what `serve` runs, and what the plugin runs in
 // in-process mode (with the controller's own service account).
@@ -16,7 +17,7 @@ export interface LocalRouterOptions extends KubeClientOptions {
   /** Reuse a client (and its rate limit) across routers. */
   client?: KubeClient;
   /** Reuse a store (and its per-route write queues) across routers. */
-  store?: KubeRouteStore;
+  store?: RouteStore;
   /** Kubernetes Events on the Rollout for each route change. */
   recorder?: EventRecorder;
 }

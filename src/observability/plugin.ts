@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.js';
 import { EVENT_COMPONENT, EventRecorder } from '../kube/events.js';
-import type { RouteStoreEvents } from '../kube/route-store.js';
+import { KubeRouteStore, type RouteStoreEvents } from '../kube/route-store.js';
 import type { TrafficRouterApi } from '../routing/api.js';
+import type { RouteStore } from '../routing/route-store.js';
 import { startHealthServer } from './health.js';
 import { countConnections, kubeRequestMetrics, observeRouter, rpcMetrics } from './instrument.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -17,13 +18,19 @@ export interface PluginObservability {
   /** The metrics endpoint, when listening. */
   metricsUrl?: string;
   /** Options for the in-process router built on `client`. */
-  localRouter(client: KubeClient): { recorder: EventRecorder; events?: RouteStoreEvents };
+  localRouter(client: KubeClient): { recorder: EventRecorder; events?: RouteStoreEvents; store?: RouteStore };
+  /** Options for the remote router (trace context to the companion). */
+  remote(): { metadata?: () => Record<string, string> };
   instrument(router: TrafficRouterApi): TrafficRouterApi;
+  /** Flushes traces (before exit). */
+  shutdown(): Promise<void>;
 }
 
 export async function startPluginObservability(options: { metricsListen?: string; logger: Logger }): Promise<PluginObservability> {
   const { logger } = options;
   const metrics = options.metricsListen ? createMetrics() : undefined;
+  const { tracingWanted } = await import('./tracing-env.js');
+  const tracing = tracingWanted(process.env) ? (await import('./tracing.js')).startTracing('rollouts-companion-plugin') : undefined;
   let metricsUrl: string | undefined;
   if (metrics && options.metricsListen) {
     countConnections(metrics);
@@ -44,13 +51,16 @@ export async function startPluginObservability(options: { metricsListen?: string
           if (error !== undefined) logger.debug({ err: error instanceof Error ? error.message : String(error), reason: event.reason }, 'could not record event');
         },
       });
-      return {
-        recorder,
-        ...(metrics
-          ? { events: { onWrite: (kind) => metrics.routeWrites.inc({ kind }), onConflict: (kind) => metrics.routeConflicts.inc({ kind }) } }
-          : {}),
-      };
+      const events: RouteStoreEvents | undefined = metrics
+        ? { onWrite: (kind) => metrics.routeWrites.inc({ kind }), onConflict: (kind) => metrics.routeConflicts.inc({ kind }) }
+        : undefined;
+      return { recorder, events, ...(tracing ? { store: tracing.traceStore(new KubeRouteStore(client, events)) } : {}) };
     },
-    instrument: (router) => (metrics ? observeRouter(router, rpcMetrics(metrics)) : router),
+    remote: () => (tracing ? { metadata: tracing.outgoing } : {}),
+    instrument: (router) => {
+      const measured = metrics ? observeRouter(router, rpcMetrics(metrics)) : router;
+      return tracing ? tracing.traceRouter(measured) : measured;
+    },
+    shutdown: async () => tracing?.shutdown(),
   };
 }
