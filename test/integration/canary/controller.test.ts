@@ -94,6 +94,30 @@ describe('long-lived canaries (through the real client against the in-process AP
     });
   });
 
+  describe('tracing', () => {
+    it('Given a tracing hook, When a pod is relabelled, Then one span per relabel carries the pod, Rollout and hash, and ends without error', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
+      const spans: { attributes: Record<string, string>; ended: boolean; error?: unknown }[] = [];
+      await h.start({
+        traceRelabel: (attributes) => {
+          const span: (typeof spans)[number] = { attributes, ended: false };
+          spans.push(span);
+          return (error) => Object.assign(span, { ended: true, error });
+        },
+      });
+      await eventually('the relabel', () => podHash(h.api, 'long-lived-canary') === 'aaa');
+      await eventually('the span to end', () => spans.length === 1 && spans[0].ended);
+      expect(spans[0].attributes).to.deep.equal({
+        'k8s.namespace.name': NS,
+        'k8s.pod.name': 'long-lived-canary',
+        'rollouts.rollout.name': 'bluegreen-demo',
+        'rollouts.pod_template_hash': 'aaa',
+      });
+      expect(spans[0].error).to.equal(undefined);
+    });
+  });
+
   describe('ordering of pods and Rollouts', () => {
     it('Given a pod created before its Rollout, Then it is left alone and counted, and relabeled once the Rollout appears', async () => {
       h.api.create(attachedPod('early', 'late-rollout', { [HASH_LABEL]: 'mine' }));
