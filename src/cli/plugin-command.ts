@@ -91,7 +91,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       pluginName: options.pluginName,
       client,
       logger,
-      ...observability.localRouter(client),
+      ...(await observability.localRouter(client)),
     });
   };
   // The same binary is the lockstep step plugin when the controller loads it from `stepPlugins`.

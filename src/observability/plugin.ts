@@ -1,12 +1,11 @@
 import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.js';
-import { EVENT_COMPONENT, EventRecorder } from '../kube/events.js';
-import { KubeRouteStore, type RouteStoreEvents } from '../kube/route-store.js';
+import type { EventRecorder } from '../kube/events.js';
+import type { RouteStoreEvents } from '../kube/route-store.js';
 import type { TrafficRouterApi } from '../routing/api.js';
 import type { RouteStore } from '../routing/route-store.js';
-import { startHealthServer } from './health.js';
 import { countConnections, kubeRequestMetrics, observeRouter, rpcMetrics } from './instrument.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 
 // What the plugin process reports about itself: Kubernetes Events on the Rollout for every route
 // change (always), and with --metrics-listen Prometheus metrics on an extra port of the
@@ -18,7 +17,7 @@ export interface PluginObservability {
   /** The metrics endpoint, when listening. */
   metricsUrl?: string;
   /** Options for the in-process router built on `client`. */
-  localRouter(client: KubeClient): { recorder: EventRecorder; events?: RouteStoreEvents; store?: RouteStore };
+  localRouter(client: KubeClient): Promise<{ recorder: EventRecorder; events?: RouteStoreEvents; store?: RouteStore }>;
   /** Options for the remote router (trace context to the companion). */
   remote(): { metadata?: () => Record<string, string> };
   instrument(router: TrafficRouterApi): TrafficRouterApi;
@@ -28,12 +27,14 @@ export interface PluginObservability {
 
 export async function startPluginObservability(options: { metricsListen?: string; logger: Logger }): Promise<PluginObservability> {
   const { logger } = options;
-  const metrics = options.metricsListen ? createMetrics() : undefined;
+  // prom-client and the HTTP server load only with --metrics-listen (the plugin's memory budget).
+  const metrics = options.metricsListen ? (await import('./metrics.js')).createMetrics() : undefined;
   const { tracingWanted } = await import('./tracing-env.js');
   const tracing = tracingWanted(process.env) ? (await import('./tracing.js')).startTracing('rollouts-companion-plugin') : undefined;
   let metricsUrl: string | undefined;
   if (metrics && options.metricsListen) {
     countConnections(metrics);
+    const { startHealthServer } = await import('./health.js');
     const server = await startHealthServer({ address: options.metricsListen, registry: metrics.registry, live: () => true, ready: () => true });
     metricsUrl = `${server.url}/metrics`;
     logger.info({ address: server.address }, 'plugin metrics listening');
@@ -41,7 +42,10 @@ export async function startPluginObservability(options: { metricsListen?: string
   return {
     metrics,
     metricsUrl,
-    localRouter: (client) => {
+    // In-process mode only: remote mode loads no Kubernetes client at all.
+    localRouter: async (client) => {
+      const { EVENT_COMPONENT, EventRecorder } = await import('../kube/events.js');
+      const { KubeRouteStore } = await import('../kube/route-store.js');
       if (metrics) client.onRequest(kubeRequestMetrics(metrics));
       const recorder = new EventRecorder({
         kube: client,
