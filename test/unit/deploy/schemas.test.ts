@@ -121,9 +121,15 @@ describe('deploy/ and examples/ against the Kubernetes, Argo Rollouts and Gatewa
 
   it('registers the plugin in argo-rollouts-config the way the controller reads it', () => {
     const configs = docs.filter((d) => d.object.kind === 'ConfigMap' && d.object.metadata?.name === 'argo-rollouts-config');
-    expect(configs.map((d) => d.file)).to.have.members(['deploy/plugin/argo-rollouts-config.yaml', 'deploy/plugin/init-container/argo-rollouts-config.yaml']);
+    expect(configs.map((d) => d.file)).to.have.members([
+      'deploy/plugin/argo-rollouts-config.yaml',
+      'deploy/plugin/init-container/argo-rollouts-config.yaml',
+      'examples/lockstep-frontend-backend/install/argo-rollouts-config.yaml',
+    ]);
     for (const d of configs) {
-      const plugins = parse(d.object.data.trafficRouterPlugins as string) as Record<string, unknown>[];
+      const entries = ['trafficRouterPlugins', 'stepPlugins'].filter((key) => d.object.data[key] !== undefined);
+      expect(entries, d.file).to.not.be.empty;
+      const plugins = entries.flatMap((key) => parse(d.object.data[key] as string) as Record<string, unknown>[]);
       for (const p of plugins) {
         expect(Object.keys(p), d.file).to.satisfy((keys: string[]) => keys.every((k) => ['name', 'location', 'sha256', 'args'].includes(k)));
         expect(p.name, d.file).to.match(/^[a-z0-9-]+\/[A-Za-z0-9-]+$/);
