@@ -24,7 +24,8 @@ ldd "$NODE" | awk '/=> \//{print $3} /^[[:space:]]*\/.*ld-linux/{print $1}' | wh
 done
 ls "$OUT"/lib/ld-linux-*.so.* >/dev/null 2>&1 || { echo "$0: no ld-linux loader found for $NODE" >&2; exit 1; }
 
+flags=$(cd "$ROOT" && node --input-type=module -e "import { PLUGIN_NODE_FLAGS } from './scripts/bundle.mjs'; console.log(PLUGIN_NODE_FLAGS.join(' '))")
 ( cd "$ROOT/deploy/plugin/launcher" &&
-  CGO_ENABLED=0 GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local go build -trimpath -ldflags="-s -w" -o "$OUT/rollouts-companion-plugin" . )
+  CGO_ENABLED=0 GO111MODULE=off GOPROXY=off GOFLAGS= GOTOOLCHAIN=local go build -trimpath -ldflags="-s -w -X 'main.nodeFlags=$flags'" -o "$OUT/rollouts-companion-plugin" . )
 chmod 0755 "$OUT/rollouts-companion-plugin" "$OUT/node"
 echo "plugin runtime in $OUT: $(du -sh "$OUT" | cut -f1)"

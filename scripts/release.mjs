@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { bundlePlugin } from './bundle.mjs';
+import { bundlePlugin, PLUGIN_NODE_FLAGS } from './bundle.mjs';
 import { gitCommit } from './build-info.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,7 +68,7 @@ function inputsDigest(node, commit) {
 }
 
 function goBuild(out) {
-  execFileSync('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', out, '.'], {
+  execFileSync('go', ['build', '-trimpath', `-ldflags=-s -w -X 'main.nodeFlags=${PLUGIN_NODE_FLAGS.join(' ')}'`, '-o', out, '.'], {
     cwd: LAUNCHER_DIR,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {

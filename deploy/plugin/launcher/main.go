@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -64,6 +65,11 @@ func executable() string {
 	return exe
 }
 
+// nodeFlags are node's V8 heap flags for the plugin, set at build time from
+// PLUGIN_NODE_FLAGS in scripts/bundle.mjs (-ldflags "-X main.nodeFlags=..."), so the
+// benches, the tests and the shipped file run node alike.
+var nodeFlags string
+
 func execRuntime(root, hint string) {
 	loaders, _ := filepath.Glob(filepath.Join(root, "lib", "ld-linux-*.so.*"))
 	if len(loaders) == 0 {
@@ -73,8 +79,9 @@ func execRuntime(root, hint string) {
 		loaders[0],
 		"--library-path", filepath.Join(root, "lib"),
 		filepath.Join(root, "node"),
-		filepath.Join(root, bundleName),
 	}
+	argv = append(argv, strings.Fields(nodeFlags)...)
+	argv = append(argv, filepath.Join(root, bundleName))
 	argv = append(argv, os.Args[1:]...)
 	if err := syscall.Exec(loaders[0], argv, os.Environ()); err != nil {
 		fail("exec %s: %v", loaders[0], err)
