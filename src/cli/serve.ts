@@ -20,6 +20,7 @@ import { KubeRouteStore, type RouteStoreEvents } from '../kube/route-store.js';
 import { tracingWanted } from '../observability/tracing-env.js';
 import { startCanaryController, DEFAULT_ATTACH_LABEL, type CanaryController } from '../canary/index.js';
 import { startDevCluster, type DevCluster } from './dev-cluster.js';
+import { gatewayListenInvalid } from './dev-errors.js';
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_HTTP_ADDRESS } from './defaults.js';
 
 // `serve`: the companion. gRPC TrafficRouter + health + reflection, /healthz /readyz /metrics,
@@ -37,6 +38,8 @@ interface ServeOptions {
   dev: boolean;
   seed: string;
   devDir?: string;
+  gateway: boolean;
+  gatewayListen: string;
   pluginName: string;
   kubeQps: number;
   kubeBurst: number;
@@ -63,6 +66,8 @@ export function serveCommand(): Command {
     .option('--dev', 'force dev mode: an embedded API server seeded from --seed', false)
     .option('--seed <dir>', 'manifests that seed the dev API server', DEFAULT_SEED_DIR)
     .option('--dev-dir <dir>', 'where dev mode writes its kubeconfig (default: <tmp>/rollouts-companion-dev)')
+    .option('--gateway-listen <host:port>', 'dev mode: HTTP port of the simulated gateway', '127.0.0.1:8000')
+    .option('--no-gateway', 'dev mode: no simulated gateway (routes get no status, no traffic flows)')
     .option('--plugin-name <name>', 'trafficRouting.plugins key read when a request names none', DEFAULT_PLUGIN_NAME)
     .option('--kube-qps <n>', 'API-server request rate', Number, DEFAULT_QPS)
     .option('--kube-burst <n>', 'API-server request burst', Number, DEFAULT_BURST)
@@ -95,12 +100,14 @@ function wantsDev(opts: ServeOptions): boolean {
 async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
   let dev: DevCluster | undefined;
   if (wantsDev(opts)) {
-    dev = await startDevCluster(opts.seed, opts.devDir);
+    const gw = /^(.+):(\d+)$/.exec(opts.gatewayListen);
+    if (!gw) throw new Error(gatewayListenInvalid(opts.gatewayListen));
+    dev = await startDevCluster(opts.seed, opts.devDir, opts.gateway && { host: gw[1]!, port: Number(gw[2]) });
   }
   try {
     await run(opts, logger, dev);
   } catch (err) {
-    await dev?.api.close();
+    await dev?.close();
     throw err;
   }
 }
@@ -152,7 +159,10 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   const port = await listen(server, opts.listen, credentials);
   if (dev) {
     await dev.writeKubeconfig();
-    logger.warn({ apiServer: dev.api.url, kubeconfig: dev.kubeconfigPath, seeded: dev.seeded }, 'DEV MODE: embedded in-memory API server, not a cluster');
+    logger.warn(
+      { apiServer: dev.api.url, kubeconfig: dev.kubeconfigPath, seeded: dev.seeded, gateway: dev.gateway?.url ?? 'off' },
+      'DEV MODE: embedded in-memory API server, not a cluster',
+    );
   }
 
   let canaries: CanaryController | undefined;
@@ -189,7 +199,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
     await canaries?.stop();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     await http.close();
-    await dev?.api.close();
+    await dev?.close();
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
@@ -200,13 +210,22 @@ function printDevBanner(dev: DevCluster, grpcAddress: string, httpAddress: strin
   process.stderr.write(
     [
       '',
-      '  rollouts-companion — DEV MODE (embedded in-memory API server, simulated gateway; nothing here is a cluster)',
+      `  rollouts-companion — DEV MODE (embedded in-memory API server, ${dev.gateway ? 'simulated gateway' : 'no gateway'}; nothing here is a cluster)`,
       `  seeded:      ${dev.seeded.join(', ')}`,
       `  kubeconfig:  ${kc}`,
       `  gRPC:        ${grpcAddress}    metrics/health: http://${httpAddress}/metrics`,
+      dev.gateway
+        ? `  gateway:     ${dev.gateway.url}  (routes requests by the HTTPRoutes to built-in "stable" and "canary" backends)`
+        : '  gateway:     off (--no-gateway): routes get no status; VerifyWeight judges by weights alone',
       '',
       '  try:',
       `    npx rollouts-companion call SetWeight --rollout examples/pinned-routes/rollout.yaml --weight 10`,
+      ...(dev.gateway
+        ? [
+            `    for i in $(seq 10); do curl -s -H 'Host: app.example.com' ${dev.gateway.url}/; done | sort | uniq -c`,
+            `    npx rollouts-companion status --kubeconfig ${kc} --rollout examples/pinned-routes/rollout.yaml --request 'GET app.example.com/ X-Canary:yes'`,
+          ]
+        : []),
       `    npx rollouts-companion status --kubeconfig ${kc} --rollout static-rollouts-demo`,
       `    kubectl --kubeconfig ${kc} get httproutes -o yaml`,
       '',

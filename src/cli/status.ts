@@ -12,6 +12,7 @@ import { rolloutTarget } from '../kube/rollouts.js';
 import { readRollout } from './manifests.js';
 import { readRollout as readStoredRollout } from '../kube/rollouts.js';
 import { describeGates, renderGates } from '../step/describe.js';
+import { describeDecision, parseRequest, selectRule, type Decision } from '../routing/traffic/index.js';
 
 // `rollouts-companion status --rollout NAME|FILE`: what the routes of one Rollout look like
 // right now, per route: host → rule → backend → weight, pinned and in-progress marked.
@@ -23,6 +24,7 @@ interface StatusOptions {
   context?: string;
   pluginName: string;
   output: 'text' | 'json';
+  request?: string;
 }
 
 export function statusCommand(): Command {
@@ -34,6 +36,7 @@ export function statusCommand(): Command {
     .option('--context <name>', 'kubeconfig context')
     .option('--plugin-name <name>', 'trafficRouting.plugins key to read', DEFAULT_PLUGIN_NAME)
     .option('-o, --output <format>', 'text or json', 'text')
+    .option('--request <request>', `where one request goes instead: 'GET app.example.com/path Header:value' or 'GRPC host pkg.Service/Method'`)
     .action(async (opts: StatusOptions) => {
       const kube = new KubeClient({ kubeconfig: opts.kubeconfig, context: opts.context });
       const rollout = existsSync(opts.rollout) ? await readRollout(opts.rollout, opts.namespace) : await fetchRollout(kube, opts);
@@ -46,6 +49,12 @@ export function statusCommand(): Command {
       }
       const config = parseRouterConfig(rollout, opts.pluginName);
       const { routes, missing } = await fetchRoutes(new KubeRouteStore(kube), config);
+      if (opts.request !== undefined) {
+        const decision = selectRule(routes, parseRequest(opts.request));
+        const rows = describeRoutes(routes, config);
+        process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ request: opts.request, decision: decision ?? null }, null, 2)}\n` : renderRequest(opts.request, decision, rows));
+        return;
+      }
       const rows = describeRoutes(routes, config);
       process.stdout.write(opts.output === 'json' ? `${JSON.stringify({ rows, missing, gates }, null, 2)}\n` : render(rows, missing) + renderGates(gates));
     });
@@ -81,6 +90,17 @@ async function fetchRoutes(store: KubeRouteStore, config: RouterConfig): Promise
   }
   for (const s of config.selectors) routes.push(...(await store.list(s.kind, s.namespace, s.selector)));
   return { routes, missing };
+}
+
+/** One request's way: the route and rule the gateway picks (Gateway API precedence) and its backends. */
+export function renderRequest(request: string, decision: Decision | undefined, rows: StatusRow[]): string {
+  if (!decision) return `${request}\n  → no route of this Rollout matches (the gateway answers 404)\n`;
+  const { route, ruleIndex, ruleName } = decision;
+  const managedRoute = rows.find((r) => r.route === `${route.namespace}/${route.name}` && r.kind === route.kind && r.ruleIndex === ruleIndex)?.managedRoute;
+  const rule = `rule ${ruleIndex}${ruleName ? ` "${ruleName}"` : ''}${managedRoute ? ` (managed: ${managedRoute})` : ''}`;
+  const name = (b: { namespace: string; name: string; kind: string; group: string }) =>
+    `${b.kind === 'Service' && b.group === '' ? '' : `${b.kind} `}${b.namespace === route.namespace ? '' : `${b.namespace}/`}${b.name}`;
+  return `${request}\n  → ${route.kind} ${route.namespace}/${route.name} ${rule}\n  → ${describeDecision(decision, name)}\n`;
 }
 
 export function render(rows: StatusRow[], missing: string[]): string {

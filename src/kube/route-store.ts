@@ -15,6 +15,7 @@ import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
 import type { KubeClient } from './client.js';
 import * as msg from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { RouteVersions } from './route-versions.js';
 
 // RouteStore on a real (or in-process) API server. Writes are full-object replaces carrying
 // the resourceVersion that was read, so a concurrent writer yields 409 and we re-plan on the
@@ -29,12 +30,12 @@ import { KeyedQueue } from './keyed-queue.js';
 
 const GROUP = 'gateway.networking.k8s.io';
 
-/** Where each route kind lives in the API. */
-export const ROUTE_RESOURCES: Record<RouteKind, { group: string; version: string; plural: string }> = {
-  [RouteKind.HTTPRoute]: { group: GROUP, version: 'v1', plural: 'httproutes' },
-  [RouteKind.GRPCRoute]: { group: GROUP, version: 'v1', plural: 'grpcroutes' },
-  [RouteKind.TCPRoute]: { group: GROUP, version: 'v1alpha2', plural: 'tcproutes' },
-  [RouteKind.TLSRoute]: { group: GROUP, version: 'v1alpha2', plural: 'tlsroutes' },
+/** Where each route kind lives in the API; the version comes from discovery (route-versions.ts). */
+export const ROUTE_RESOURCES: Record<RouteKind, { group: string; plural: string }> = {
+  [RouteKind.HTTPRoute]: { group: GROUP, plural: 'httproutes' },
+  [RouteKind.GRPCRoute]: { group: GROUP, plural: 'grpcroutes' },
+  [RouteKind.TCPRoute]: { group: GROUP, plural: 'tcproutes' },
+  [RouteKind.TLSRoute]: { group: GROUP, plural: 'tlsroutes' },
 };
 
 /** Writes of one route per call, conflicts included; the caller's deadline usually ends it first. */
@@ -70,14 +71,18 @@ export class KubeRouteStore implements RouteStore {
   /** "namespace/name" → when an existing Service was last seen. */
   private readonly services = new Map<string, number>();
   private fences = 0;
+  /** Route API versions as the cluster serves them (discovery, once). */
+  private readonly versions: RouteVersions;
 
   constructor(
     private readonly kube: KubeClient,
     private readonly events: RouteStoreEvents = {},
-  ) {}
+  ) {
+    this.versions = new RouteVersions(kube);
+  }
 
   async get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject> {
-    const r = ROUTE_RESOURCES[ref.kind];
+    const r = await this.versions.resource(ref.kind);
     try {
       return (await this.kube.call(
         () => this.kube.custom.getNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name }),
@@ -90,7 +95,7 @@ export class KubeRouteStore implements RouteStore {
   }
 
   async list(kind: RouteKind, namespace: string, selector: LabelSelector, ctx?: CallContext): Promise<RouteObject[]> {
-    const r = ROUTE_RESOURCES[kind];
+    const r = await this.versions.resource(kind);
     try {
       const list = (await this.kube.call(
         () => this.kube.custom.listNamespacedCustomObject({ ...r, namespace, labelSelector: formatLabelSelector(selector) }),
@@ -155,6 +160,10 @@ export class KubeRouteStore implements RouteStore {
     return true;
   }
 
+  readConfigMap(namespace: string, name: string, ctx?: CallContext): Promise<{ resourceVersion: string; data: Record<string, string> } | undefined> {
+    return readConfigMapData(this.kube, namespace, name, ctx);
+  }
+
   /** Writes one planned route (or a fence), re-planning on 409 until it lands or time runs out. */
   private async write(ref: RouteRef, read: RouteObject, planned: RouteObject | null, plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate> {
     const key = keyOf(ref);
@@ -170,8 +179,9 @@ export class KubeRouteStore implements RouteStore {
       body.metadata.resourceVersion = version;
       this.unsettled.set(key, version);
       try {
+        const r = await this.versions.resource(ref.kind);
         const stored = (await this.kube.call(
-          () => this.kube.custom.replaceNamespacedCustomObject({ ...ROUTE_RESOURCES[ref.kind], namespace: ref.namespace, name: ref.name, body }),
+          () => this.kube.custom.replaceNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name, body }),
           ctx,
         )) as RouteObject;
         this.unsettled.delete(key);
@@ -201,6 +211,22 @@ export class KubeRouteStore implements RouteStore {
 
   private failed(target: ApiTarget, err: unknown, attempts?: number): Error {
     return apiError(target, err, { server: this.kube.server, ...(attempts ? { attempts } : {}) });
+  }
+}
+
+/** A ConfigMap's data, or undefined when it does not exist. */
+export async function readConfigMapData(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  ctx?: CallContext,
+): Promise<{ resourceVersion: string; data: Record<string, string> } | undefined> {
+  try {
+    const cm = await kube.call(() => kube.core.readNamespacedConfigMap({ namespace, name }), ctx);
+    return { resourceVersion: cm.metadata?.resourceVersion ?? '', data: cm.data ?? {} };
+  } catch (err) {
+    if (apiErrorInfo(err).status === 404) return undefined;
+    throw apiError({ verb: 'get', kind: 'ConfigMap', resource: 'configmaps', group: '', namespace, name }, err, { server: kube.server });
   }
 }
 

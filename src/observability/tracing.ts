@@ -94,6 +94,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     get: (ref, ctx) => store.get(ref, ctx),
     list: (kind, namespace, selector, ctx) => store.list(kind, namespace, selector, ctx),
     serviceExists: (namespace, name, ctx) => store.serviceExists(namespace, name, ctx),
+    readConfigMap: (namespace, name, ctx) => store.readConfigMap(namespace, name, ctx),
     update: (refs: readonly RouteRef[], plan, ctx?: CallContext) =>
       inSpan('route write', { [Attr.Routes]: refs.map((r) => `${r.kind}/${r.namespace}/${r.name}`) }, SpanKind.INTERNAL, async () => {
         const updates = await store.update(refs, plan, ctx);

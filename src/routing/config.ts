@@ -5,12 +5,14 @@ import { RouteKind, type LabelSelector, type RouteRef } from './route-store.js';
 import type { ServicePair } from './rules.js';
 
 // The plugin configuration under spec.strategy.canary.trafficRouting.plugins[<plugin name>].
-// Keys follow argoproj-labs/gatewayAPI so existing Rollouts work unchanged; `configMap` and
-// `skipManagedRoutesOnSetWeight` are accepted but have no effect: the companion keeps no state
-// outside the routes (managed rules are recorded in route annotations).
+// Keys follow argoproj-labs/gatewayAPI so existing Rollouts work unchanged; `skipManagedRoutesOnSetWeight`
+// is accepted but has no effect, and `configMap` is only read (to take over GW ≤ 0.12's header
+// rules): the companion keeps no state outside the routes (managed rules are recorded in route annotations).
 
 export const DEFAULT_IN_PROGRESS_LABEL_KEY = 'rollouts.argoproj.io/gatewayapi-canary';
 export const DEFAULT_IN_PROGRESS_LABEL_VALUE = 'in-progress';
+/** argoproj-labs/gatewayAPI's default `configMap`. */
+export const GW_DEFAULT_CONFIGMAP = 'argo-gatewayapi-configmap';
 
 export interface ManagedRouteEntry {
   ref: RouteRef;
@@ -42,6 +44,10 @@ export interface RouterConfig {
   managedRouteNames: string[];
   /** trafficRouting.maxTrafficWeight (default 100): the sum all weights of a rule add up to. */
   totalWeight: number;
+  /** `requireAcceptedStatus`: VerifyWeight waits for Accepted even when no parent reports status. */
+  requireAcceptedStatus: boolean;
+  /** `configMap`: where argoproj-labs/gatewayAPI ≤ 0.12 recorded its header rules (read to adopt them). */
+  gwConfigMap: string;
 }
 
 const SINGLE_KEYS = { httpRoute: RouteKind.HTTPRoute, grpcRoute: RouteKind.GRPCRoute, tcpRoute: RouteKind.TCPRoute, tlsRoute: RouteKind.TLSRoute } as const;
@@ -61,6 +67,7 @@ const OTHER_KEYS = [
   'configMap',
   'skipManagedRoutesOnSetWeight',
   'pinnedRoutes',
+  'requireAcceptedStatus',
 ];
 export const ACCEPTED_CONFIG_KEYS: readonly string[] = [...ROUTE_KEYS, ...OTHER_KEYS].sort();
 
@@ -197,13 +204,15 @@ export function parseRouterConfig(rollout: Rollout, pluginName: string): RouterC
     rollout: rolloutName,
     rolloutNamespace,
     namespace,
-    services,
+    services: { ...services, namespace: rolloutNamespace },
     routes,
     selectors,
     pinned,
     inProgressLabel: disabled ? undefined : { key: labelKey, value: labelValue },
     managedRouteNames: (trafficRouting?.managedRoutes ?? []).map((m) => m?.name).filter(isName),
     totalWeight: trafficRouting?.maxTrafficWeight ?? 100,
+    gwConfigMap: typeof cfg.configMap === 'string' ? cfg.configMap : GW_DEFAULT_CONFIGMAP,
+    requireAcceptedStatus: r.bool('requireAcceptedStatus', cfg.requireAcceptedStatus) ?? false,
   };
 }
 

@@ -27,7 +27,8 @@ function filter(f: Record<string, unknown>): Record<string, unknown> {
   return mirror ? { ...f, requestMirror: { ...mirror, backendRef: backendRef(mirror.backendRef) } } : f;
 }
 
-function rule(r: Rule, http: boolean): Rule {
+/** A rule as the API server stores it after filling in the CRD defaults. */
+export function normalizedRule(r: Rule, http: boolean): Rule {
   const out: Rule = { ...r };
   if (r.backendRefs) out.backendRefs = r.backendRefs.map((b) => ({ ...(backendRef(b) as BackendRef), weight: b.weight ?? 1 }));
   if (http || r.matches) out.matches = (r.matches?.length ? r.matches : [{}]).map((m) => match(m, http));
@@ -42,7 +43,7 @@ function normalized(route: RouteObject): unknown {
   return {
     ...route,
     metadata: { ...meta, labels: labels ?? {}, annotations: annotations ?? {} },
-    spec: { ...route.spec, rules: rules.map((r) => rule(r, http)) },
+    spec: { ...route.spec, rules: rules.map((r) => normalizedRule(r, http)) },
   };
 }
 

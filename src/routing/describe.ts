@@ -1,5 +1,5 @@
-import { readManagedRules, type ManagedRules } from './annotations.js';
 import type { RouterConfig } from './config.js';
+import { identifyManagedRules } from './managed-rules.js';
 import type { PinnedRole } from './pinned.js';
 import type { RouteKind, RouteObject, RouteRef } from './route-store.js';
 import { rulesOf, weightOf } from './rules.js';
@@ -43,20 +43,18 @@ function isManaged(ref: RouteRef, route: RouteObject, config: RouterConfig): boo
 }
 
 /** A status view must not fail on a hand-edited annotation: such a route shows no managed rules. */
-function recordedRules(route: RouteObject, ref: RouteRef): ManagedRules {
+function ruleOwners(route: RouteObject, ref: RouteRef, config: RouterConfig): (string | undefined)[] {
   try {
-    return readManagedRules(route, ref);
+    return identifyManagedRules(route, ref, { services: config.services, managedRoutes: config.managedRouteNames }).owners;
   } catch {
-    return {};
+    return [];
   }
 }
 
 export function describeRoutes(routes: readonly RouteObject[], config: RouterConfig): StatusRow[] {
   return routes.flatMap((route) => {
     const ref: RouteRef = { kind: route.kind as RouteKind, namespace: route.metadata.namespace ?? config.namespace, name: route.metadata.name };
-    const recorded = recordedRules(route, ref);
-    const createdBy = (ruleName: string | undefined): string | undefined =>
-      ruleName === undefined ? undefined : Object.keys(recorded).find((k) => recorded[k]!.includes(ruleName));
+    const owners = ruleOwners(route, ref, config);
     const label = config.inProgressLabel;
     const common = {
       route: `${ref.namespace}/${ref.name}`,
@@ -76,7 +74,7 @@ export function describeRoutes(routes: readonly RouteObject[], config: RouterCon
         backend: b.namespace ? `${b.namespace}/${b.name}` : b.name,
         weight: weightOf(b),
         percent: total ? Math.round((weightOf(b) / total) * 1000) / 10 : 0,
-        managedRoute: createdBy(rule.name),
+        managedRoute: owners[ruleIndex],
       }));
     });
   });

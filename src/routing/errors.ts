@@ -142,3 +142,22 @@ export const verifyStaleGeneration = (ref: RouteRef, parent: string, observed: n
 
 export const serviceNotFound = (role: 'stable' | 'canary', namespace: string, name: string): string =>
   `${role} Service ${namespace}/${name} not found`;
+
+// --- managed-rule identity and Gateway API limits (helper "gateway") ----------------------------
+
+export const stepTooManyMatches = (step: string, field: string, count: number, limit: number): string =>
+  `${step}: ${field} has ${count} entries; Gateway API allows at most ${limit} matches per rule`;
+
+export const routeOverLimit = (ref: RouteRef, field: string, count: number, limit: number): string =>
+  `${routeLabel(ref)}: ${field} would have ${count} entries; Gateway API allows at most ${limit}`;
+
+export const ruleOwnedElsewhere = (ref: RouteRef, ruleIndex: number, ruleName: string, owner: string, managedRoute: string): string =>
+  `${routeLabel(ref)}: spec.rules[${ruleIndex}].name "${ruleName}" belongs to managed route "${owner}"; cannot add managed route "${managedRoute}"`;
+
+export const verifiedWithoutParentStatus = (ref: RouteRef): string =>
+  `${routeLabel(ref)}: no parent Gateway reports status; verifying by weights alone (set requireAcceptedStatus: true to wait for Accepted)`;
+
+export const notVerified = (reason: string): string => `VerifyWeight not verified: ${reason}`;
+
+export const gwConfigMapUnreadable = (namespace: string, name: string, reason: string): string =>
+  `cannot read ConfigMap ${namespace}/${name} (argoproj-labs/gatewayAPI ≤ 0.12 state; header rules recorded only there are not taken over): ${reason}`;

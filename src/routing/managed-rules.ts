@@ -1,36 +1,159 @@
-import { isDeepStrictEqual } from 'node:util';
-import { sameRoute } from './defaults.js';
-import { managedRuleNames, readManagedRules, writeManagedRules } from './annotations.js';
+import { createHash } from 'node:crypto';
+import { normalizedRule, sameRoute } from './defaults.js';
+import {
+  ADOPTED_GW_CONFIGMAP_ANNOTATION,
+  readManagedRules,
+  setAnnotation,
+  writeManagedRules,
+  type ManagedRules,
+  type RecordedRule,
+} from './annotations.js';
 import * as msg from './errors.js';
-import { InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
+import { checkRouteLimits, checkStepMatches } from './limits.js';
+import { escapeRegex, InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
 import type { RouteObject, RouteRef } from './route-store.js';
-import { refersTo, ruleRefersTo, rulesOf, type HeaderMatch, type RequestMatch, type Rule, type ServicePair } from './rules.js';
+import { backendScope, refersTo, ruleRefersTo, rulesOf, type HeaderMatch, type RequestMatch, type Rule, type ServicePair } from './rules.js';
 
 // Header and mirror rules ("managed routes" in Argo Rollouts' terms). Each managed route becomes
-// one rule per source rule (a rule the user wrote that sends traffic to the canary), named after
-// the managed route and recorded in the managed-rules annotation: only those are ever removed.
+// one rule per source rule (a rule the user wrote that sends traffic to the canary), named as
+// argoproj-labs/gatewayAPI names them (the managed route's name, then name-1, name-2, …) and
+// placed right before its source rule: Gateway API gives a tie between equally specific matches
+// to the first rule, so a copy placed after its source would never see a request.
+//
+// Which rules are ours (the one place that decides it):
+//   1. rules recorded in the managed-rules annotation, by name, or by content fingerprint where
+//      an older CRD (Standard channel before Gateway API v1.4) pruned `rules[].name`;
+//   2. rules argoproj-labs/gatewayAPI ≥ 0.13 created: named after a declared managed route;
+//   3. rules argoproj-labs/gatewayAPI ≤ 0.12 created: by index, from its ConfigMap.
+// GW's rules (2, 3) are adopted only when shaped like GW's (canary-only or mirroring), so a user
+// rule that happens to share a name is never touched.
 
 /** Gateway API SectionName, the format of a rule's `name`. */
 const RULE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** The rule names for a managed route with `count` rules: the route's name, or name-1, name-2, … */
+/** What identifies the managed rules of one route besides its own annotation. */
+export interface ManagedRuleContext {
+  services: ServicePair;
+  /** trafficRouting.managedRoutes: argoproj-labs/gatewayAPI names its rules after them. */
+  managedRoutes: readonly string[];
+  /** argoproj-labs/gatewayAPI ≤ 0.12's ConfigMap entries for this route, when the ConfigMap exists. */
+  gwConfigMap?: GwConfigMapEntries;
+}
+
+export interface GwConfigMapEntries {
+  resourceVersion: string;
+  /** managed route name → index of its rule in this route. */
+  indexes: Readonly<Record<string, number>>;
+}
+
+/** The rule names for a managed route with `count` rules, as argoproj-labs/gatewayAPI: name, name-1, name-2, … */
 export function managedRuleNamesFor(managedRoute: string, count: number): string[] {
-  const names = count === 1 ? [managedRoute] : Array.from({ length: count }, (_, i) => `${managedRoute}-${i + 1}`);
+  const names = Array.from({ length: count }, (_, i) => (i === 0 ? managedRoute : `${managedRoute}-${i}`));
   for (const n of names) if (n.length > 253 || !RULE_NAME.test(n)) throw new Error(msg.invalidRuleName(managedRoute));
   return names;
 }
 
-interface SourceRule {
-  index: number;
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
+
+/**
+ * A rule's content fingerprint: its matches and filters as stored (CRD defaults applied), without
+ * what changes under it after the write (its name, which old CRDs prune; its backendRefs, which
+ * SetWeight and experiments rewrite; a mirror's percent/fraction, which old CRDs prune).
+ */
+export function ruleFingerprint(rule: Rule, kind: string): string {
+  const { name: _n, backendRefs: _b, ...rest } = normalizedRule(rule, kind === 'HTTPRoute');
+  const filters = rest.filters?.map((f) => {
+    const mirror = f.requestMirror as Record<string, unknown> | undefined;
+    if (!mirror) return f;
+    const { percent: _p, fraction: _f, ...keep } = mirror;
+    return { ...f, requestMirror: keep };
+  });
+  return createHash('sha256').update(canonical({ ...rest, ...(filters && { filters }) })).digest('hex').slice(0, 16);
+}
+
+const isMirroring = (rule: Rule): boolean => (rule.filters ?? []).some((f) => f.type === 'RequestMirror');
+
+/** Shaped like a rule argoproj-labs/gatewayAPI adds: canary-only (header route) or mirroring. */
+function gwShaped(rule: Rule, ref: RouteRef, services: ServicePair): boolean {
+  const refs = rule.backendRefs ?? [];
+  const canaryOnly = refs.length > 0 && refs.every((b) => refersTo(b, services.canary, backendScope(ref.namespace, services)));
+  return canaryOnly || isMirroring(rule);
+}
+
+export interface ManagedRuleOwners {
+  /** Per rule index: the managed route that owns it, or undefined for the user's rules. */
+  owners: (string | undefined)[];
+  /** Some recorded rule was found only by its fingerprint: this API server drops `rules[].name`. */
+  namesPruned: boolean;
+  /** GW's ConfigMap indexes were used (its resourceVersion), to be marked as taken over on write. */
+  adoptedGwConfigMap?: string;
+}
+
+/** Which rules of `route` are managed, and by which managed route. Pure. */
+export function identifyManagedRules(route: RouteObject, ref: RouteRef, ctx: ManagedRuleContext): ManagedRuleOwners {
+  const rules = rulesOf(route);
+  const owners: (string | undefined)[] = rules.map(() => undefined);
+  let namesPruned = false;
+  let adoptedGwConfigMap: string | undefined;
+  const recorded = readManagedRules(route, ref);
+  const byName = new Map<string, number>();
+  rules.forEach((r, i) => r.name !== undefined && byName.set(r.name, i));
+  let prints: (string | undefined)[] | undefined;
+  for (const [managedRoute, entries] of Object.entries(recorded)) {
+    for (const e of entries) {
+      const named = e.name === undefined ? undefined : byName.get(e.name);
+      if (named !== undefined && owners[named] === undefined) {
+        owners[named] = managedRoute;
+        continue;
+      }
+      if (e.sha === undefined) continue;
+      prints ??= rules.map((r) => (r.name === undefined ? ruleFingerprint(r, route.kind) : undefined));
+      const found = prints.findIndex((p, i) => p === e.sha && owners[i] === undefined);
+      if (found === -1) continue;
+      owners[found] = managedRoute;
+      if (e.name !== undefined) namesPruned = true;
+    }
+  }
+  for (const managedRoute of ctx.managedRoutes) {
+    if (Object.hasOwn(recorded, managedRoute)) continue;
+    const gwName = new RegExp(`^${escapeRegex(managedRoute)}(-[0-9]+)?$`);
+    rules.forEach((r, i) => {
+      if (owners[i] === undefined && r.name !== undefined && gwName.test(r.name) && gwShaped(r, ref, ctx.services)) owners[i] = managedRoute;
+    });
+  }
+  const gw = ctx.gwConfigMap;
+  if (gw && route.metadata.annotations?.[ADOPTED_GW_CONFIGMAP_ANNOTATION] !== gw.resourceVersion) {
+    for (const [managedRoute, index] of Object.entries(gw.indexes)) {
+      if (Object.hasOwn(recorded, managedRoute) || owners.includes(managedRoute)) continue;
+      const r = rules[index];
+      if (!r || owners[index] !== undefined || r.name !== undefined || !gwShaped(r, ref, ctx.services)) continue;
+      owners[index] = managedRoute;
+      adoptedGwConfigMap = gw.resourceVersion;
+    }
+  }
+  return { owners, namesPruned, ...(adoptedGwConfigMap !== undefined && { adoptedGwConfigMap }) };
+}
+
+interface NewRule {
   rule: Rule;
+  /** Index (in the current route) of the user's rule it was derived from. */
+  source: number;
 }
 
 /** Rules the user wrote that send traffic to the canary: what managed rules are derived from. */
-function sourceRules(route: RouteObject, ref: RouteRef, services: ServicePair): SourceRule[] {
-  const managed = managedRuleNames(readManagedRules(route, ref));
+function sourceRules(route: RouteObject, ref: RouteRef, services: ServicePair, owners: readonly (string | undefined)[]): { index: number; rule: Rule }[] {
   return rulesOf(route)
     .map((rule, index) => ({ rule, index }))
-    .filter(({ rule }) => (rule.name === undefined || !managed.has(rule.name)) && ruleRefersTo(rule, services.canary, ref.namespace));
+    .filter(({ rule, index }) => owners[index] === undefined && ruleRefersTo(rule, services.canary, backendScope(ref.namespace, services)));
 }
 
 /** A copy of a source rule as the base of a managed rule: everything but its name. */
@@ -40,56 +163,92 @@ function baseOf(rule: Rule): Rule {
 }
 
 /**
- * Replaces the rules of one managed route (none removes it), keeping its position so that
- * setting the same managed route again changes nothing. Pure: the new route, or null.
+ * Replaces the rules of one managed route (none removes it). A new rule goes right before its
+ * source rule; one that already stood before its source keeps its place, so setting the same
+ * managed route again changes nothing. The annotation is rewritten from what the route then
+ * holds, so adopted rules become recorded ones. Pure: the new route, or null.
  */
-export function replaceManagedRules(current: RouteObject, ref: RouteRef, managedRoute: string, rules: Rule[]): RouteObject | null {
-  const recorded = readManagedRules(current, ref);
-  const mine = new Set(recorded[managedRoute] ?? []);
+export function replaceManagedRules(current: RouteObject, ref: RouteRef, ctx: ManagedRuleContext, managedRoute: string, wanted: NewRule[]): RouteObject | null {
+  const { owners, namesPruned, adoptedGwConfigMap } = identifyManagedRules(current, ref, ctx);
   const existing = rulesOf(current);
-  const names = rules.map((r) => r.name!);
+  const names = managedRuleNamesFor(managedRoute, wanted.length);
   existing.forEach((r, i) => {
-    if (r.name !== undefined && names.includes(r.name) && !mine.has(r.name)) {
-      throw new Error(msg.ruleNameTaken(ref, i, r.name, managedRoute));
-    }
+    if (r.name === undefined || !names.includes(r.name) || owners[i] === managedRoute) return;
+    if (owners[i] === undefined) throw new Error(msg.ruleNameTaken(ref, i, r.name, managedRoute));
+    throw new Error(msg.ruleOwnedElsewhere(ref, i, r.name, owners[i]!, managedRoute));
   });
-  const isMine = (r: Rule): boolean => r.name !== undefined && mine.has(r.name);
-  const first = existing.findIndex(isMine);
-  const kept = existing.filter((r) => !isMine(r));
-  const at = first === -1 ? kept.length : first;
+  // Kept rules, each with the old rules of this managed route that stood right before it.
+  const kept: number[] = [];
+  const oldAnchor: number[] = [];
+  existing.forEach((_, i) => {
+    if (owners[i] === managedRoute) oldAnchor.push(kept.length);
+    else kept.push(i);
+  });
+  const placed = wanted.map(({ rule, source }, j) => {
+    const sourceAt = kept.indexOf(source);
+    const before = oldAnchor[j];
+    const named = namesPruned ? rule : { name: names[j], ...rule };
+    return { rule: named, anchor: before !== undefined && before <= sourceAt ? before : sourceAt };
+  });
+  const rules: Rule[] = [];
+  const ruleOwners: (string | undefined)[] = [];
+  for (let at = 0; at <= kept.length; at++) {
+    for (const p of placed) {
+      if (p.anchor !== at) continue;
+      rules.push(p.rule);
+      ruleOwners.push(managedRoute);
+    }
+    if (at < kept.length) {
+      rules.push(existing[kept[at]!]!);
+      ruleOwners.push(owners[kept[at]!]);
+    }
+  }
+  checkRouteLimits(ref, rules);
   const next = structuredClone(current);
-  next.spec.rules = [...kept.slice(0, at), ...rules, ...kept.slice(at)];
-  // Assigning an existing key keeps its place: the annotation text stays the same.
-  const updated = { ...recorded, [managedRoute]: names };
-  if (!rules.length) delete updated[managedRoute];
-  writeManagedRules(next, updated);
+  next.spec.rules = rules;
+  writeManagedRules(next, record(current, ruleOwners, rules, managedRoute, names));
+  if (adoptedGwConfigMap !== undefined) setAnnotation(next, ADOPTED_GW_CONFIGMAP_ANNOTATION, adoptedGwConfigMap);
   return sameRoute(next, current) ? null : next;
 }
 
-function named(managedRoute: string, rules: Rule[]): Rule[] {
-  const names = managedRuleNamesFor(managedRoute, rules.length);
-  return rules.map((r, i) => ({ name: names[i], ...r }));
+/** The annotation for `rules`: every managed rule by owner, in route order, named and fingerprinted. */
+function record(current: RouteObject, owners: readonly (string | undefined)[], rules: readonly Rule[], managedRoute: string, names: readonly string[]): ManagedRules {
+  const prior = readManagedRules(current, { kind: current.kind as RouteRef['kind'], namespace: current.metadata.namespace ?? '', name: current.metadata.name });
+  const out: ManagedRules = {};
+  // Keep the recorded order of managed routes so that the annotation text does not churn.
+  for (const m of Object.keys(prior)) if (owners.includes(m)) out[m] = [];
+  let mine = 0;
+  rules.forEach((rule, i) => {
+    const owner = owners[i];
+    if (owner === undefined) return;
+    // A pruned name is still recorded: it says what the rule is called where names are kept.
+    const recordedName = owner === managedRoute ? names[mine++] : (rule.name ?? prior[owner]?.find((e) => e.sha === ruleFingerprint(rule, current.kind))?.name);
+    const entry: RecordedRule = { ...(recordedName !== undefined && { name: recordedName }), sha: ruleFingerprint(rule, current.kind) };
+    (out[owner] ??= []).push(entry);
+  });
+  return out;
 }
 
 /** SetHeaderRoute for one route; `headers` empty removes the managed route. Pure. */
 export function planHeaderRoute(
   current: RouteObject,
   ref: RouteRef,
-  services: ServicePair,
+  ctx: ManagedRuleContext,
   managedRoute: string,
   headers: readonly HeaderMatch[],
 ): RouteObject | null {
-  if (!headers.length) return replaceManagedRules(current, ref, managedRoute, []);
-  const sources = sourceRules(current, ref, services);
+  if (!headers.length) return replaceManagedRules(current, ref, ctx, managedRoute, []);
+  const { services } = ctx;
+  const sources = sourceRules(current, ref, services, identifyManagedRules(current, ref, ctx).owners);
   if (!sources.length) throw new Error(msg.noCanaryRule(ref, services.canary, managedRoute));
-  const rules = sources.map(({ rule }) => {
+  const rules = sources.map(({ rule, index }) => {
     const matches: RequestMatch[] = rule.matches?.length ? rule.matches : [{}];
-    const canary = rule.backendRefs!.filter((b) => refersTo(b, services.canary, ref.namespace));
+    const canary = rule.backendRefs!.filter((b) => refersTo(b, services.canary, backendScope(ref.namespace, services)));
     // A lone backendRef takes all traffic; its weight (possibly 0 in the source) must not stay.
     const backendRefs = canary.map(({ weight: _w, ...b }) => structuredClone(b));
-    return { ...baseOf(rule), matches: matches.map((m) => withHeaders(m, headers)), backendRefs };
+    return { rule: { ...baseOf(rule), matches: matches.map((m) => withHeaders(m, headers)), backendRefs }, source: index };
   });
-  return replaceManagedRules(current, ref, managedRoute, named(managedRoute, rules));
+  return replaceManagedRules(current, ref, ctx, managedRoute, rules);
 }
 
 export interface MirrorSpec {
@@ -100,7 +259,7 @@ export interface MirrorSpec {
 }
 
 function mirrorFilter(rule: Rule, ref: RouteRef, services: ServicePair, percent: number | undefined): Record<string, unknown> {
-  const canary = rule.backendRefs!.find((b) => refersTo(b, services.canary, ref.namespace))!;
+  const canary = rule.backendRefs!.find((b) => refersTo(b, services.canary, backendScope(ref.namespace, services)))!;
   const backendRef = {
     name: services.canary,
     ...(canary.namespace !== undefined && { namespace: canary.namespace }),
@@ -110,18 +269,27 @@ function mirrorFilter(rule: Rule, ref: RouteRef, services: ServicePair, percent:
 }
 
 /** SetMirrorRoute for one route; no matches removes the managed route. Pure. */
-export function planMirrorRoute(current: RouteObject, ref: RouteRef, services: ServicePair, managedRoute: string, mirror: MirrorSpec): RouteObject | null {
-  if (!mirror.matches.length) return replaceManagedRules(current, ref, managedRoute, []);
-  const sources = sourceRules(current, ref, services);
+export function planMirrorRoute(current: RouteObject, ref: RouteRef, ctx: ManagedRuleContext, managedRoute: string, mirror: MirrorSpec): RouteObject | null {
+  if (!mirror.matches.length) return replaceManagedRules(current, ref, ctx, managedRoute, []);
+  checkStepMatches(`setMirrorRoute "${managedRoute}"`, 'match', mirror.matches.length);
+  const { services } = ctx;
+  const sources = sourceRules(current, ref, services, identifyManagedRules(current, ref, ctx).owners);
   if (!sources.length) throw new Error(msg.noCanaryRule(ref, services.canary, managedRoute));
-  const rules: Rule[] = [];
+  const rules: NewRule[] = [];
   for (const { rule, index } of sources) {
     const matches: RequestMatch[] = [];
+    // Deduplicated by canonical text: linear in the number of combinations (a deep comparison
+    // against every kept match was quadratic and stalled the event loop on large inputs).
+    const seen = new Set<string>();
     for (const own of rule.matches?.length ? rule.matches : [{}]) {
       for (const extra of mirror.matches) {
         try {
           const m = intersectMatch(own, extra);
-          if (m && !matches.some((x) => isDeepStrictEqual(x, m))) matches.push(m);
+          if (!m) continue;
+          const key = canonical(m);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          matches.push(m);
         } catch (e) {
           if (!(e instanceof InexpressiblePath)) throw e;
           throw new Error(msg.mirrorPathInexpressible(ref, index, pathText(e.rulePath), pathText(e.extraPath)));
@@ -131,17 +299,41 @@ export function planMirrorRoute(current: RouteObject, ref: RouteRef, services: S
     // No request can match both this rule and the mirror conditions: nothing to mirror here.
     if (!matches.length) continue;
     const base = baseOf(rule);
-    rules.push({ ...base, matches, filters: [...(base.filters ?? []), mirrorFilter(rule, ref, services, mirror.percent)] });
+    rules.push({ rule: { ...base, matches, filters: [...(base.filters ?? []), mirrorFilter(rule, ref, services, mirror.percent)] }, source: index });
   }
-  return replaceManagedRules(current, ref, managedRoute, rules.length ? named(managedRoute, rules) : []);
+  return replaceManagedRules(current, ref, ctx, managedRoute, rules);
 }
 
-/** RemoveManagedRoutes for one route: drops every rule the companion created. Pure. */
-export function planRemoveManaged(current: RouteObject, ref: RouteRef): RouteObject | null {
-  const recorded = readManagedRules(current, ref);
+/** RemoveManagedRoutes for one route: drops every managed rule (recorded or adopted). Pure. */
+export function planRemoveManaged(current: RouteObject, ref: RouteRef, ctx: ManagedRuleContext): RouteObject | null {
+  const { owners } = identifyManagedRules(current, ref, ctx);
   let next: RouteObject | null = null;
-  for (const managedRoute of Object.keys(recorded)) {
-    next = replaceManagedRules(next ?? current, ref, managedRoute, []) ?? next;
+  for (const managedRoute of new Set(owners.filter((o) => o !== undefined))) {
+    next = replaceManagedRules(next ?? current, ref, ctx, managedRoute, []) ?? next;
   }
   return next;
+}
+
+/** argoproj-labs/gatewayAPI ≤ 0.12's ConfigMap keys: managed route → route name → rule index. */
+const GW_CONFIGMAP_KEYS: Partial<Record<string, string>> = { HTTPRoute: 'httpManagedRoutes', GRPCRoute: 'grpcManagedRoutes' };
+
+/** This route's entries in GW's ConfigMap; undefined when it has none or they cannot be read. */
+export function gwConfigMapEntries(configMap: { resourceVersion: string; data: Record<string, string> } | undefined, ref: RouteRef): GwConfigMapEntries | undefined {
+  const key = GW_CONFIGMAP_KEYS[ref.kind];
+  const raw = key === undefined ? undefined : configMap?.data[key];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    // GW's own state, not ours to judge: unreadable entries simply adopt nothing.
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const indexes: Record<string, number> = {};
+  for (const [managedRoute, routes] of Object.entries(parsed as Record<string, unknown>)) {
+    const index = routes && typeof routes === 'object' ? (routes as Record<string, unknown>)[ref.name] : undefined;
+    if (Number.isInteger(index)) indexes[managedRoute] = index as number;
+  }
+  return Object.keys(indexes).length ? { resourceVersion: configMap!.resourceVersion, indexes } : undefined;
 }

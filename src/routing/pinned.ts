@@ -1,6 +1,6 @@
 import * as msg from './errors.js';
 import type { RouteObject, RouteRef } from './route-store.js';
-import { refersTo, rulesOf, type ServicePair } from './rules.js';
+import { backendScope, refersTo, rulesOf, type ServicePair } from './rules.js';
 
 // Pinned routes send their clients to one version only (e.g. old.example.com → stable,
 // new.example.com → canary). The companion never writes them; it checks they still do that.
@@ -15,7 +15,7 @@ export function pinnedViolations(route: RouteObject, ref: RouteRef, role: Pinned
   rulesOf(route).forEach((rule, i) => {
     (rule.backendRefs ?? []).forEach((b, j) => {
       backends++;
-      if (refersTo(b, service, ref.namespace)) return;
+      if (refersTo(b, service, backendScope(ref.namespace, services))) return;
       const kind = b.kind ?? 'Service';
       const target = `${kind} "${b.namespace ? `${b.namespace}/` : ''}${b.name}"`;
       out.push(msg.pinnedReferencesOther(ref, role, service, `spec.rules[${i}].backendRefs[${j}]`, target));

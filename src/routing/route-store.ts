@@ -94,6 +94,8 @@ export interface RouteStore {
   update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate[]>;
   /** Whether a core/v1 Service exists. */
   serviceExists(namespace: string, name: string, ctx?: CallContext): Promise<boolean>;
+  /** A ConfigMap's data and resourceVersion, or undefined when it does not exist (argoproj-labs/gatewayAPI ≤ 0.12 state). */
+  readConfigMap(namespace: string, name: string, ctx?: CallContext): Promise<{ resourceVersion: string; data: Record<string, string> } | undefined>;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 import { readExperimentBackends, readManagedRules } from './annotations.js';
 import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './config.js';
 import * as msg from './errors.js';
-import { planHeaderRoute, planMirrorRoute, planRemoveManaged } from './managed-rules.js';
+import { gwConfigMapEntries, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
 import { headerRouteMatches } from './matches.js';
 import { pinnedViolations } from './pinned.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
@@ -121,7 +121,8 @@ export class TrafficRouter implements TrafficRouterApi {
       const name = this.managedRouteName(cfg, headerRoute.name, 'setHeaderRoute');
       const headers = headerRouteMatches(name, headerRoute.match ?? []);
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => e.useHeaderRoutes);
-      await this.apply(entries, (route, ref) => planHeaderRoute(route, ref, cfg.services, name, headers), ctx, { kind: RouteChangeKind.HeaderRoute, rollout, name });
+      const rulesCtx = await this.managedRuleContext(cfg, ctx);
+      await this.apply(entries, (route, ref) => planHeaderRoute(route, ref, rulesCtx(ref), name, headers), ctx, { kind: RouteChangeKind.HeaderRoute, rollout, name });
     });
   }
 
@@ -135,12 +136,13 @@ export class TrafficRouter implements TrafficRouterApi {
       const match = mirrorRoute.match ?? [];
       // Every managed route whose rules have request matches; TCP and TLS routes cannot mirror.
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => ROUTE_KINDS[e.ref.kind].requests !== undefined);
+      const rulesCtx = await this.managedRuleContext(cfg, ctx);
       await this.apply(
         entries,
         (route, ref) => {
           const requests = ROUTE_KINDS[ref.kind].requests!;
           const matches = match.map((m, i) => requests.mirrorMatch(name, i, m));
-          return planMirrorRoute(route, ref, cfg.services, name, { matches, percent });
+          return planMirrorRoute(route, ref, rulesCtx(ref), name, { matches, percent });
         },
         ctx,
         { kind: RouteChangeKind.MirrorRoute, rollout, name },
@@ -153,7 +155,15 @@ export class TrafficRouter implements TrafficRouterApi {
       const cfg = this.config(rollout);
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
       const routes = await this.loadManaged(cfg, ctx);
-      const reasons = routes.map(({ entry, route }) => verifyRoute(route, entry.ref, cfg.services, want)).filter((r) => r !== undefined);
+      const reasons: string[] = [];
+      for (const { entry, route } of routes) {
+        const outcome = verifyRoute(route, entry.ref, cfg.services, want, cfg.requireAcceptedStatus);
+        if (outcome.noParentStatus && !outcome.unverified) this.warnOnce(refKey(entry.ref), msg.verifiedWithoutParentStatus(entry.ref), cfg);
+        if (!outcome.unverified) continue;
+        const { route: name, parent, reason } = outcome.unverified;
+        this.onWarning(msg.notVerified(reason), { rollout: cfg.rollout, plugin: cfg.pluginName, route: name, ...(parent !== undefined && { parent }), reason });
+        reasons.push(reason);
+      }
       if (reasons.length) return { verified: Verified.NotVerified, error: '', reason: reasons.join('; ') };
       return { verified: Verified.Verified, error: '' };
     } catch (e) {
@@ -165,7 +175,8 @@ export class TrafficRouter implements TrafficRouterApi {
   async removeManagedRoutes(rollout: Rollout, ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
-      await this.apply(await this.managedEntries(cfg, ctx), planRemoveManaged, ctx, { kind: RouteChangeKind.ManagedRoutesRemoved, rollout });
+      const rulesCtx = await this.managedRuleContext(cfg, ctx);
+      await this.apply(await this.managedEntries(cfg, ctx), (route, ref) => planRemoveManaged(route, ref, rulesCtx(ref)), ctx, { kind: RouteChangeKind.ManagedRoutesRemoved, rollout });
     });
   }
 
@@ -189,6 +200,28 @@ export class TrafficRouter implements TrafficRouterApi {
 
   private warn(cfg: RouterConfig, messages: readonly string[]): void {
     for (const m of messages) this.onWarning(m, { rollout: cfg.rollout, plugin: cfg.pluginName });
+  }
+
+  /** Warnings already given (bounded: a long-lived server meets many routes). */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, message: string, cfg: RouterConfig): void {
+    if (this.warned.has(key)) return;
+    if (this.warned.size >= 1024) this.warned.clear();
+    this.warned.add(key);
+    this.onWarning(message, { rollout: cfg.rollout, plugin: cfg.pluginName });
+  }
+
+  /** How managed rules are recognised on each route (src/routing/managed-rules.ts), GW's ConfigMap read once per call. */
+  private async managedRuleContext(cfg: RouterConfig, ctx: CallContext | undefined): Promise<(ref: RouteRef) => ManagedRuleContext> {
+    // GW's ConfigMap only matters when taking over from GW ≤ 0.12; without RBAC to read it the
+    // calls go on (the companion's own and GW ≥ 0.13's rules are still found).
+    const configMap = await this.store.readConfigMap(cfg.namespace, cfg.gwConfigMap, ctx).catch((e: unknown) => {
+      if (e instanceof OverloadedError) throw e;
+      this.warnOnce(`configmap/${cfg.namespace}/${cfg.gwConfigMap}`, msg.gwConfigMapUnreadable(cfg.namespace, cfg.gwConfigMap, errorText(e)), cfg);
+      return undefined;
+    });
+    return (ref) => ({ services: cfg.services, managedRoutes: cfg.managedRouteNames, gwConfigMap: gwConfigMapEntries(configMap, ref) });
   }
 
   private managedRouteName(cfg: RouterConfig, name: string | undefined, step: 'setHeaderRoute' | 'setMirrorRoute'): string {

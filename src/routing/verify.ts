@@ -1,10 +1,27 @@
 import type { RouteObject, RouteRef } from './route-store.js';
 import * as msg from './errors.js';
-import { isWeightedRule, refersTo, rulesOf, weightOf, type ServicePair } from './rules.js';
+import { backendScope, isWeightedRule, refersTo, routeNamespace, rulesOf, weightOf, type ServicePair } from './rules.js';
 import { assertWeightedRule, type DesiredWeights } from './weights.js';
 
-// VerifyWeight for one route: the split is in place AND every parent Gateway has accepted
-// the current generation (so the data plane was told). Returns why not, or undefined.
+// VerifyWeight for one route: the split is in place AND every parent that reports status has
+// accepted the current generation (so the data plane was told). A route without any parent
+// status (an implementation that writes none, or dev mode's --no-gateway) is judged by its
+// weights alone, unless the config requires Accepted.
+
+export interface Unverified {
+  /** "Kind namespace/name" */
+  route: string;
+  /** "namespace/name#section" of the parent at fault, when one is. */
+  parent?: string;
+  reason: string;
+}
+
+export interface VerifyOutcome {
+  /** Why not verified; undefined when verified. */
+  unverified?: Unverified;
+  /** Verified on weights alone: no parent reported status. */
+  noParentStatus: boolean;
+}
 
 function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair, want: DesiredWeights): string | undefined {
   const wanted = [
@@ -12,10 +29,11 @@ function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair
     { service: services.canary, role: 'canary', weight: want.canary },
     ...want.additional.map((d) => ({ service: d.service, role: 'experiment', weight: d.weight })),
   ];
+  const scope = backendScope(ref.namespace, services);
   for (const [index, rule] of rulesOf(route).entries()) {
     if (!isWeightedRule(rule, services, ref.namespace)) continue;
     for (const w of wanted) {
-      const refs = (rule.backendRefs ?? []).filter((b) => refersTo(b, w.service, ref.namespace));
+      const refs = (rule.backendRefs ?? []).filter((b) => refersTo(b, w.service, scope));
       if (!refs.length) return msg.verifyNoBackend(ref, index, w.role, w.service);
       const wrong = refs.find((b) => weightOf(b) !== w.weight);
       if (wrong) return msg.verifyWrongWeight(ref, index, w.role, w.service, weightOf(wrong), w.weight);
@@ -24,23 +42,31 @@ function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair
   return undefined;
 }
 
-function parentsNotReady(route: RouteObject, ref: RouteRef): string | undefined {
-  const parents = route.status?.parents ?? [];
-  if (!parents.length) return msg.verifyNoParents(ref);
+function parentsNotReady(route: RouteObject, ref: RouteRef): Unverified | undefined {
   const generation = route.metadata.generation;
-  for (const p of parents) {
-    const parent = `${p.parentRef.namespace ?? ref.namespace}/${p.parentRef.name}${p.parentRef.sectionName ? `#${p.parentRef.sectionName}` : ''}`;
+  for (const p of route.status?.parents ?? []) {
+    const parent = `${p.parentRef.namespace ?? routeNamespace(route, ref.namespace)}/${p.parentRef.name}${p.parentRef.sectionName ? `#${p.parentRef.sectionName}` : ''}`;
     const accepted = p.conditions?.find((c) => c.type === 'Accepted');
     if (accepted?.status !== 'True') {
-      return msg.verifyNotAccepted(ref, parent, accepted?.status, [accepted?.reason, accepted?.message].filter(Boolean).join(': '));
+      const why = [accepted?.reason, accepted?.message].filter(Boolean).join(': ');
+      return { route: msg.routeLabel(ref), parent, reason: msg.verifyNotAccepted(ref, parent, accepted?.status, why) };
     }
-    if (accepted.observedGeneration !== generation) return msg.verifyStaleGeneration(ref, parent, accepted.observedGeneration, generation);
+    if (accepted.observedGeneration !== generation) {
+      return { route: msg.routeLabel(ref), parent, reason: msg.verifyStaleGeneration(ref, parent, accepted.observedGeneration, generation) };
+    }
   }
   return undefined;
 }
 
-/** Why the route does not yet carry the desired weights, or undefined when it does. Throws on a route that cannot be split. */
-export function verifyRoute(route: RouteObject, ref: RouteRef, services: ServicePair, want: DesiredWeights): string | undefined {
+/** Whether the route carries the desired weights and its parents accepted them. Throws on a route that cannot be split. */
+export function verifyRoute(route: RouteObject, ref: RouteRef, services: ServicePair, want: DesiredWeights, requireAccepted = false): VerifyOutcome {
   assertWeightedRule(route, ref, services);
-  return weightMismatch(route, ref, services, want) ?? parentsNotReady(route, ref);
+  const mismatch = weightMismatch(route, ref, services, want);
+  if (mismatch) return { unverified: { route: msg.routeLabel(ref), reason: mismatch }, noParentStatus: false };
+  if (!route.status?.parents?.length) {
+    if (requireAccepted) return { unverified: { route: msg.routeLabel(ref), reason: msg.verifyNoParents(ref) }, noParentStatus: true };
+    return { noParentStatus: true };
+  }
+  const notReady = parentsNotReady(route, ref);
+  return { ...(notReady && { unverified: notReady }), noParentStatus: false };
 }

@@ -9,7 +9,7 @@ import {
 import * as msg from './errors.js';
 import type { WeightDestination } from './rollout.js';
 import type { RouteObject, RouteRef } from './route-store.js';
-import { isWeightedRule, refersTo, ruleRefersTo, rulesOf, type BackendRef, type Rule, type ServicePair } from './rules.js';
+import { backendScope, isWeightedRule, refersTo, ruleRefersTo, rulesOf, type BackendRef, type BackendScope, type Rule, type ServicePair } from './rules.js';
 
 // The shared weight engine: every rule that sends traffic to both the stable and the canary
 // Service gets the desired split; experiment backends come and go with additionalDestinations.
@@ -50,12 +50,12 @@ export function assertWeightedRule(route: RouteObject, ref: RouteRef, services: 
   const own = rulesOf(route).filter((r) => r.name === undefined || !managed.has(r.name));
   if (own.some((r) => isWeightedRule(r, services, ref.namespace))) return;
   const missing = (['stable', 'canary'] as const)
-    .filter((role) => !own.some((r) => ruleRefersTo(r, services[role], ref.namespace)))
+    .filter((role) => !own.some((r) => ruleRefersTo(r, services[role], backendScope(ref.namespace, services))))
     .map((role) => `${role} Service "${services[role]}"`);
   throw new Error(msg.noWeightedRule(ref, services.stable, services.canary, missing));
 }
 
-function weighRule(rule: Rule, services: ServicePair, ns: string, want: DesiredWeights, dropped: Set<string>, added: Set<string>): Rule {
+function weighRule(rule: Rule, services: ServicePair, ns: BackendScope, want: DesiredWeights, dropped: Set<string>, added: Set<string>): Rule {
   const weightFor = (ref: BackendRef): number | undefined => {
     if (refersTo(ref, services.stable, ns)) return want.stable;
     if (refersTo(ref, services.canary, ns)) return want.canary;
@@ -71,7 +71,7 @@ function weighRule(rule: Rule, services: ServicePair, ns: string, want: DesiredW
   for (const d of want.additional) {
     if (refs.some((ref) => refersTo(ref, d.service, ns))) continue;
     added.add(d.service);
-    refs.push({ name: d.service, ...(canaryRef?.port !== undefined && { port: canaryRef.port }), weight: d.weight });
+    refs.push({ name: d.service, ...(canaryRef?.namespace !== undefined && { namespace: canaryRef.namespace }), ...(canaryRef?.port !== undefined && { port: canaryRef.port }), weight: d.weight });
   }
   return { ...rule, backendRefs: refs };
 }
@@ -93,7 +93,7 @@ export function applyWeights(current: RouteObject, ref: RouteRef, opts: WeightOp
   const added = new Set<string>();
   const next = structuredClone(current);
   next.spec.rules = rulesOf(current).map((rule) =>
-    isWeightedRule(rule, services, ref.namespace) ? weighRule(rule, services, ref.namespace, want, dropped, added) : rule,
+    isWeightedRule(rule, services, ref.namespace) ? weighRule(rule, services, backendScope(ref.namespace, services), want, dropped, added) : rule,
   );
   writeExperimentBackends(next, [...new Set([...owned.filter((s) => listed.has(s)), ...added])]);
   if (opts.inProgressLabel) setLabel(next, opts.inProgressLabel.key, want.canary > 0 ? opts.inProgressLabel.value : undefined);

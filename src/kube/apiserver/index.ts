@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigForServer, writeKubeconfigFile } from '../kubeconfig.js';
 import { Faults, type Verb } from './faults.js';
 import { GatewaySimulator } from './gateway-simulator.js';
+import { gatewayApiPruner, type GatewayApiCrds } from './pruning.js';
 import { createHandler, type RequestLogEntry } from './handler.js';
 import { splitApiVersion } from './resources.js';
 import { asVersion, Store } from './store.js';
@@ -19,6 +20,7 @@ export { StatusError } from './status.js';
 export type { KubeMeta, KubeObject } from './types.js';
 export { SIMULATED_GATEWAY_CONTROLLER } from './gateway-simulator.js';
 export { RESOURCES, type ResourceDef } from './resources.js';
+export { GatewayApiChannel, type GatewayApiCrds } from './pruning.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */
@@ -31,6 +33,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Events kept for watch replay before the oldest are compacted away. Default 10000. */
   historyLimit?: number;
+  /** Prune fields the given Gateway API CRDs do not know (as a cluster with them installed does). Default: all kept. */
+  gatewayApi?: GatewayApiCrds;
   /** Entries kept in `requestLog` (oldest dropped first), so a long dev session does not grow without bound. Default 10000. */
   requestLogLimit?: number;
 }
@@ -69,7 +73,7 @@ export interface ApiServer {
 
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1';
-  const store = new Store(opts.historyLimit);
+  const store = new Store(opts.historyLimit, opts.gatewayApi ? gatewayApiPruner(opts.gatewayApi) : undefined);
   const watches = new WatchHub(store, opts.bookmarkIntervalMs ?? 5000);
   const requestLog: RequestLogEntry[] = [];
   const sockets = new Set<Socket>();

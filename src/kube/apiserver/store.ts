@@ -82,7 +82,11 @@ export class Store {
   private compactedRv = 0;
   private readonly listeners = new Set<(e: StoreEvent) => void>();
 
-  constructor(private readonly historyLimit = 10_000) {
+  /** `admit` changes every created or updated object as admission would (e.g. CRD pruning, pruning.ts). */
+  constructor(
+    private readonly historyLimit = 10_000,
+    private readonly admit: (def: ResourceDef, obj: KubeObject) => void = () => {},
+  ) {
     for (const def of RESOURCES) this.objects.set(storageKey(def), new Map());
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.create(this.namespaceDef(), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
@@ -113,6 +117,7 @@ export class Store {
 
   create(def: ResourceDef, input: KubeObject, opts: CreateOptions = {}): KubeObject {
     const obj = deepClone(input);
+    this.admit(def, obj);
     obj.apiVersion = apiVersionOf(def.group, def.versions[0]!);
     obj.kind = def.kind;
     const meta = (obj.metadata = { ...(obj.metadata ?? {}) });
@@ -169,6 +174,7 @@ export class Store {
         else next['status'] = deepClone(old['status']);
       }
     }
+    if (opts.mode !== 'status') this.admit(def, next);
     return this.write(def, key, old, next, { dryRun: opts.dryRun ?? false });
   }
 

@@ -1,6 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -22,12 +23,13 @@ describe('rollouts-companion serve (dev mode), call and status', function () {
   let dir: string;
   let grpcAddress: string;
   let kubeconfig: string;
+  let gatewayUrl: string;
   const { KUBECONFIG: _kc, KUBERNETES_SERVICE_HOST: _host, ...inherited } = process.env;
   const env = { ...inherited, LOG_LEVEL: 'info' };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rc-dev-'));
-    child = spawn(process.execPath, [...CLI, 'serve', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--dev-dir', dir], {
+    child = spawn(process.execPath, [...CLI, 'serve', '--listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0', '--gateway-listen', '127.0.0.1:0', '--dev-dir', join(dir, 'state')], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -37,8 +39,9 @@ describe('rollouts-companion serve (dev mode), call and status', function () {
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr.join('')}`)));
       lines.on('line', (line) => {
-        const rec = JSON.parse(line) as { msg: string; grpc?: string; kubeconfig?: string };
+        const rec = JSON.parse(line) as { msg: string; grpc?: string; kubeconfig?: string; gateway?: string };
         if (rec.kubeconfig) kubeconfig = rec.kubeconfig;
+        if (rec.gateway) gatewayUrl = rec.gateway;
         if (rec.msg === 'rollouts-companion serving') {
           grpcAddress = rec.grpc!;
           resolve();
@@ -53,7 +56,26 @@ describe('rollouts-companion serve (dev mode), call and status', function () {
   });
 
   it('says it is in dev mode and writes a kubeconfig for the embedded API server', () => {
-    expect(kubeconfig).to.equal(join(dir, 'kubeconfig'));
+    expect(kubeconfig).to.equal(join(dir, 'state', 'kubeconfig'));
+  });
+
+  it('serves real traffic on the gateway port, and `status --request` says which rule and backends a request reaches', async () => {
+    const { stdout } = await run(process.execPath, [...CLI, 'call', 'SetWeight', '--address', grpcAddress, '--rollout', ROLLOUT, '--weight', '100'], { env });
+    expect(JSON.parse(stdout)).to.deep.equal({ error: '' });
+    const answer = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        request(`${gatewayUrl}/`, { headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(body));
+        }).on('error', reject).end();
+      });
+    expect(await answer('app.example.com')).to.equal('canary\n');
+    expect(await answer('old.example.com')).to.equal('stable\n');
+    const status = await run(process.execPath, [...CLI, 'status', '--kubeconfig', kubeconfig, '--rollout', ROLLOUT, '--request', 'GET app.example.com/ X-Canary:yes'], { env });
+    expect(status.stdout).to.equal('GET app.example.com/ X-Canary:yes\n  → HTTPRoute default/canary-route rule 0\n  → argo-rollouts-canary-service 100 %\n');
+    const { stdout: back } = await run(process.execPath, [...CLI, 'call', 'SetWeight', '--address', grpcAddress, '--rollout', ROLLOUT, '--weight', '0'], { env });
+    expect(JSON.parse(back)).to.deep.equal({ error: '' });
   });
 
   it('moves canary-route with `call SetWeight` while the pinned routes keep their resourceVersion', async () => {

@@ -115,8 +115,8 @@ for (const host of HOSTS) describe(`plugin under ${host.name}: the seeds' pinned
     ]);
     expectAllOk(run);
     // Then a second rule sends X-Canary: yes to the canary only
-    expect(names()).to.deep.equal([undefined, 'canary-header']);
-    const headerRule = httpRoute(api, 'canary-route').spec.rules![1]!;
+    expect(names()).to.deep.equal(['canary-header', undefined]);
+    const headerRule = httpRoute(api, 'canary-route').spec.rules![0]!;
     expect(headerRule.matches).to.deep.equal([
       { path: { type: 'PathPrefix', value: '/' }, headers: [{ type: 'Exact', name: 'X-Canary', value: 'yes' }] },
     ]);
@@ -132,9 +132,9 @@ for (const host of HOSTS) describe(`plugin under ${host.name}: the seeds' pinned
     ]);
     expectAllOk(run);
     // Then the weighted rule is 50/50 and a mirror rule copies /api to the canary
-    expect(weights()[0]).to.deep.equal({ [STABLE]: 50, [CANARY]: 50 });
-    expect(names()).to.deep.equal([undefined, 'canary-header', 'canary-mirror']);
-    expect(httpRoute(api, 'canary-route').spec.rules![2]!.filters).to.deep.equal([
+    expect(weights()[2]).to.deep.equal({ [STABLE]: 50, [CANARY]: 50 });
+    expect(names()).to.deep.equal(['canary-header', 'canary-mirror', undefined]);
+    expect(httpRoute(api, 'canary-route').spec.rules![1]!.filters).to.deep.equal([
       { type: 'RequestMirror', requestMirror: { backendRef: { name: CANARY, port: 80 }, percent: 50 } },
     ]);
 
@@ -146,7 +146,7 @@ for (const host of HOSTS) describe(`plugin under ${host.name}: the seeds' pinned
       { method: 'VerifyWeight', ...atStep(6), desiredWeight: 100 },
     ]);
     expectAllOk(run);
-    expect(weights()[0]).to.deep.equal({ [STABLE]: 0, [CANARY]: 100 });
+    expect(weights()[2]).to.deep.equal({ [STABLE]: 0, [CANARY]: 100 });
 
     // When fully promoted: the controller removes managed routes and goes back to 0
     const promoted = { rolloutPatch: { status: { currentStepIndex: 6, stableRS: CANARY_HASH, phase: 'Healthy' } } };

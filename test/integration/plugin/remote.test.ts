@@ -56,8 +56,8 @@ describe('plugin under the go-plugin host: remote mode (--companion)', function 
       expect(run.code, describeRun(run)).to.equal(0);
       expect(topLevel(run).filter((l) => !l.ok), describeRun(run)).to.deep.equal([]);
       expect(topLevel(run)[1]!.type).to.equal('rollouts-companion/gatewayAPI');
-      expect(ruleWeights(httpRoute(api, 'canary-route'))[0]).to.deep.equal({ [STABLE]: 50, [CANARY]: 50 });
-      expect(ruleNames(httpRoute(api, 'canary-route'))).to.deep.equal([undefined, 'canary-header']);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))[1]).to.deep.equal({ [STABLE]: 50, [CANARY]: 50 });
+      expect(ruleNames(httpRoute(api, 'canary-route'))).to.deep.equal(['canary-header', undefined]);
       expect(pinned()).to.deep.equal(before);
     });
   });

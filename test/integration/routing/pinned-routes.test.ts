@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import { GatewayApiChannel, startApiServer, type ApiServer, type GatewayApiCrds } from '../../../src/kube/apiserver/index.js';
 import { Verified } from '../../../src/routing/api.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import { startCompanion, type RunningCompanion } from '../../support/companion.js';
@@ -7,14 +7,20 @@ import { seedPinnedRoutes } from '../../support/seed.js';
 import { routeReader, walkPinnedRoutes, STABLE, CANARY } from '../../scenarios/pinned-routes.js';
 import { ruleWeights } from '../../support/routes.js';
 
-describe('companion over gRPC: the seeds\' pinned-routes scenario', () => {
+// Run on a server that keeps every field and on one with Standard-channel v1.3 CRDs, which prune rules[].name.
+const SERVERS: { label: string; gatewayApi?: GatewayApiCrds }[] = [
+  { label: '' },
+  { label: ' (Gateway API v1.3 Standard CRDs: rules[].name pruned)', gatewayApi: { version: 'v1.3.0', channel: GatewayApiChannel.Standard } },
+];
+
+for (const { label, gatewayApi } of SERVERS) describe(`companion over gRPC: the seeds' pinned-routes scenario${label}`, () => {
   let api: ApiServer;
   let companion: RunningCompanion;
   let rollout: Rollout;
   let readRoute: ReturnType<typeof routeReader>;
 
   beforeEach(async () => {
-    api = await startApiServer({ simulateGateway: true });
+    api = await startApiServer({ simulateGateway: true, ...(gatewayApi && { gatewayApi }) });
     rollout = await seedPinnedRoutes(api);
     companion = await startCompanion(api.kubeConfig());
     readRoute = routeReader(api.kubeConfig(), 'default');
@@ -26,6 +32,12 @@ describe('companion over gRPC: the seeds\' pinned-routes scenario', () => {
 
   it('moves canary-route 0→10→50→100→0 with header and mirror routes, never touching the pinned routes', async () => {
     await walkPinnedRoutes(companion.client, rollout, readRoute);
+  });
+
+  it(gatewayApi ? 'drops rules[].name on write, as the older CRDs do' : 'keeps rules[].name on write', async () => {
+    const route = await readRoute('canary-route');
+    api.update({ ...route, spec: { ...route.spec, rules: route.spec.rules!.map((r) => ({ ...r, name: 'mine' })) } } as never);
+    expect((await readRoute('canary-route')).spec.rules!.map((r) => r.name)).to.deep.equal([gatewayApi ? undefined : 'mine']);
   });
 
   it('verifies weights only once the gateway accepted the current generation', async () => {

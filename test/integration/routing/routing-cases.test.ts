@@ -1,21 +1,29 @@
 import { expect } from 'chai';
-import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import { GatewayApiChannel, startApiServer, type ApiServer, type GatewayApiCrds } from '../../../src/kube/apiserver/index.js';
 import { PLUGIN_TYPE } from '../../../src/routing/api.js';
 import type { RouteObject } from '../../../src/routing/route-store.js';
 import { startCompanion, type RunningCompanion } from '../../support/companion.js';
 import { backend, CANARY_SVC, rolloutWith, route, service, STABLE_SVC } from '../../support/builders.js';
-import { ruleWeights } from '../../support/routes.js';
+import { ruleNames, ruleWeights } from '../../support/routes.js';
+import { traffic } from '../../support/traffic.js';
 
-// Each case through gRPC → companion → real client → in-process API server.
+// Each case through gRPC → companion → real client → in-process API server; run on a server that
+// keeps every field and on one with Gateway API v1.3 Standard CRDs (rules[].name pruned).
 
-describe('companion over gRPC: route kinds, experiments and bad input', () => {
+const ROLES = { stable: STABLE_SVC, canary: CANARY_SVC };
+const SERVERS: { label: string; gatewayApi?: GatewayApiCrds }[] = [
+  { label: '' },
+  { label: ' (Gateway API v1.3 Standard CRDs)', gatewayApi: { version: 'v1.3.0', channel: GatewayApiChannel.Standard } },
+];
+
+for (const { label, gatewayApi } of SERVERS) describe(`companion over gRPC: route kinds, experiments and bad input${label}`, () => {
   let api: ApiServer;
   let companion: RunningCompanion;
   const get = (kind: string, name: string) =>
     api.get(kind === 'TCPRoute' || kind === 'TLSRoute' ? 'gateway.networking.k8s.io/v1alpha2' : 'gateway.networking.k8s.io/v1', kind, 'default', name) as unknown as RouteObject;
 
   beforeEach(async () => {
-    api = await startApiServer();
+    api = await startApiServer(gatewayApi ? { gatewayApi } : {});
     api.apply([service(STABLE_SVC), service(CANARY_SVC)]);
     companion = await startCompanion(api.kubeConfig());
   });
@@ -42,6 +50,78 @@ describe('companion over gRPC: route kinds, experiments and bad input', () => {
       { [STABLE_SVC]: undefined },
       { [STABLE_SVC]: 70, [CANARY_SVC]: 30 },
     ]);
+    const see = traffic([get('HTTPRoute', 'web')], ROLES);
+    expect(see('GET web.example.com/api/x')).to.equal('stable 70 %, canary 30 %');
+    expect(see('GET web.example.com/static/x')).to.equal('stable 100 %');
+    expect(see('GET web.example.com/')).to.equal('stable 70 %, canary 30 %');
+  });
+
+  it('adds header and mirror rules per split rule where they win, and removes exactly them', async () => {
+    // Given /api and / split, /static on stable only
+    const rules = [
+      { matches: [{ path: { type: 'PathPrefix', value: '/api' } }], backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] },
+      { matches: [{ path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [backend(STABLE_SVC)] },
+      { matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] },
+    ];
+    api.apply([route('HTTPRoute', 'web', rules)]);
+    const rollout = rolloutWith({ httpRoute: 'web' }, { managedRoutes: ['canary-header', 'canary-mirror'] });
+    const requests = ['GET h/api/x', 'GET h/api/x X-Canary:yes', 'GET h/x x-debug:1', 'GET h/static/a X-Canary:yes'];
+    const before = requests.map(traffic([get('HTTPRoute', 'web')], ROLES));
+    // When a header route and a mirror route (same paths as the rules, by header) are set, twice
+    for (let i = 0; i < 2; i++) {
+      expect((await companion.client.setWeight(rollout, 20, [])).error).to.equal('');
+      expect((await companion.client.setHeaderRoute(rollout, { name: 'canary-header', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] })).error).to.equal('');
+      expect((await companion.client.setMirrorRoute(rollout, { name: 'canary-mirror', percentage: 50, match: [{ headers: { 'x-debug': { exact: '1' } } }] })).error).to.equal('');
+    }
+    // Then each split rule got one header and one mirror rule, before it (never duplicated)
+    const names = ruleNames(get('HTTPRoute', 'web'));
+    expect(names).to.deep.equal(gatewayApi ? Array(7).fill(undefined) : ['canary-header', 'canary-mirror', undefined, undefined, 'canary-header-1', 'canary-mirror-1', undefined]);
+    const see = traffic([get('HTTPRoute', 'web')], ROLES);
+    expect(see('GET h/api/x X-Canary:yes')).to.equal('canary 100 %');
+    expect(see('GET h/x X-Canary:yes')).to.equal('canary 100 %');
+    expect(see('GET h/x x-debug:1')).to.equal('stable 80 %, canary 20 %; mirrored to canary at 50 %');
+    expect(see('GET h/api/x')).to.equal('stable 80 %, canary 20 %');
+    expect(see('GET h/static/a X-Canary:yes')).to.equal('stable 100 %');
+    // When they are removed and the weight returns to where it started
+    expect((await companion.client.removeManagedRoutes(rollout)).error).to.equal('');
+    expect((await companion.client.setWeight(rollout, 0, [])).error).to.equal('');
+    const after = get('HTTPRoute', 'web');
+    expect(ruleNames(after)).to.deep.equal([undefined, undefined, undefined]);
+    expect(requests.map(traffic([after], ROLES))).to.deep.equal(before.map((t) => t.replace('stable 50 %, canary 50 %', 'stable 100 %')));
+  });
+
+  it('drives a route in namespace gateway whose backends live in namespace app; other kinds are left alone', async () => {
+    // Given the Services and Rollout in app, the route in gateway referring to app's Services (ReferenceGrant), and a ServiceImport
+    const inApp = (name: string) => ({ ...service(name), metadata: { name, namespace: 'app' } });
+    api.apply([inApp(STABLE_SVC), inApp(CANARY_SVC), inApp('web-exp')]);
+    // Weight 0: a standby in another cluster, kept as the user wrote it.
+    const imported = { group: 'multicluster.x-k8s.io', kind: 'ServiceImport', name: CANARY_SVC, port: 80, weight: 0 };
+    const r = route('HTTPRoute', 'web', [
+      { backendRefs: [{ ...backend(STABLE_SVC), namespace: 'app' }, { ...backend(CANARY_SVC), namespace: 'app' }, imported] },
+      // A backendRef without namespace means gateway/web-canary: not the Rollout's Service.
+      { matches: [{ path: { type: 'PathPrefix', value: '/local' } }], backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] },
+    ]);
+    api.apply([{ ...r, metadata: { ...r.metadata, namespace: 'gateway' } }]);
+    const base = rolloutWith({ httpRoute: 'web', namespace: 'gateway' }, { managedRoutes: ['canary-header'] });
+    const rollout = { ...base, metadata: { ...base.metadata, namespace: 'app' } };
+    const getGw = () => api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'gateway', 'web') as unknown as RouteObject;
+    // When the canary goes to 30 % with a 10 % experiment and a header route
+    expect((await companion.client.setWeight(rollout, 30, [{ serviceName: 'web-exp', podTemplateHash: 'x', weight: 10 }])).error).to.equal('');
+    expect((await companion.client.setHeaderRoute(rollout, { name: 'canary-header', match: [{ headerName: 'X-Canary', headerValue: { exact: 'yes' } }] })).error).to.equal('');
+    // Then app's Services carry the split, the experiment is added in app, the ServiceImport and the local rule are untouched
+    const stored = getGw();
+    const rulesOf = stored.spec.rules as { backendRefs: Record<string, unknown>[] }[];
+    const split = rulesOf.find((x) => x.backendRefs.length === 4)!;
+    expect(split.backendRefs).to.deep.equal([
+      { kind: 'Service', name: STABLE_SVC, namespace: 'app', port: 80, weight: 60 },
+      { kind: 'Service', name: CANARY_SVC, namespace: 'app', port: 80, weight: 30 },
+      imported,
+      { name: 'web-exp', namespace: 'app', port: 80, weight: 10 },
+    ]);
+    const see = traffic([stored], { ...ROLES, experiment: 'web-exp' });
+    expect(see('GET h/')).to.equal('stable 60 %, canary 30 %, experiment 10 %');
+    expect(see('GET h/local/x')).to.equal('stable 50 %, canary 50 %');
+    expect(see('GET h/ X-Canary:yes')).to.equal('canary 100 %');
   });
 
   it('adds experiment destinations, shrinks stable, and removes them when the experiment ends', async () => {
@@ -50,9 +130,11 @@ describe('companion over gRPC: route kinds, experiments and bad input', () => {
     // When an experiment takes 5% beside a 20% canary
     expect((await companion.client.setWeight(rollout, 20, [{ serviceName: 'web-exp', podTemplateHash: 'abc', weight: 5 }])).error).to.equal('');
     expect(ruleWeights(get('HTTPRoute', 'web'))).to.deep.equal([{ [STABLE_SVC]: 75, [CANARY_SVC]: 20, 'web-exp': 5 }]);
+    expect(traffic([get('HTTPRoute', 'web')], { ...ROLES, experiment: 'web-exp' })('GET h/')).to.equal('stable 75 %, canary 20 %, experiment 5 %');
     // When it ends
     expect((await companion.client.setWeight(rollout, 20, [])).error).to.equal('');
     expect(ruleWeights(get('HTTPRoute', 'web'))).to.deep.equal([{ [STABLE_SVC]: 80, [CANARY_SVC]: 20 }]);
+    expect(traffic([get('HTTPRoute', 'web')], ROLES)('GET h/')).to.equal('stable 80 %, canary 20 %');
   });
 
   it('drives GRPCRoute, TCPRoute and TLSRoute with the same weights', async () => {
@@ -66,6 +148,7 @@ describe('companion over gRPC: route kinds, experiments and bad input', () => {
     for (const [kind, name] of [['GRPCRoute', 'web-grpc'], ['TCPRoute', 'web-tcp'], ['TLSRoute', 'web-tls']] as const) {
       expect(ruleWeights(get(kind, name)), `${kind} ${name}`).to.deep.equal([{ [STABLE_SVC]: 60, [CANARY_SVC]: 40 }]);
     }
+    expect(traffic([get('GRPCRoute', 'web-grpc')], ROLES)('GRPC h shop.Cart/Add')).to.equal('stable 60 %, canary 40 %');
   });
 
   it('finds routes by label selector', async () => {

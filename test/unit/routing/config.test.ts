@@ -24,7 +24,7 @@ describe('routing: parseRouterConfig', () => {
       rollout: 'default/x',
       rolloutNamespace: 'default',
       namespace: 'default',
-      services: { stable: STABLE, canary: CANARY },
+      services: { stable: STABLE, canary: CANARY, namespace: 'default' },
       routes: [
         { ref: { kind: 'HTTPRoute', namespace: 'default', name: 'web' }, useHeaderRoutes: true },
         { ref: { kind: 'TCPRoute', namespace: 'default', name: 'db' }, useHeaderRoutes: false },
@@ -37,6 +37,8 @@ describe('routing: parseRouterConfig', () => {
       inProgressLabel: { key: 'rollouts.argoproj.io/gatewayapi-canary', value: 'in-progress' },
       managedRouteNames: ['h'],
       totalWeight: 100,
+      gwConfigMap: 'argo-gatewayapi-configmap',
+      requireAcceptedStatus: false,
     });
   });
 
@@ -85,7 +87,7 @@ describe('routing: parseRouterConfig', () => {
     expect(failure({ httpRoute: 'a', pinnedRoute: {} })).to.equal(
       `${prefix}unknown key "pinnedRoute"; accepted keys: configMap, disableInProgressLabel, grpcRoute, grpcRouteSelector, grpcRoutes, ` +
         'httpRoute, httpRouteSelector, httpRoutes, inProgressLabelKey, inProgressLabelValue, namespace, pinnedRoutes, ' +
-        'skipManagedRoutesOnSetWeight, tcpRoute, tcpRouteSelector, tcpRoutes, tlsRoute, tlsRouteSelector, tlsRoutes',
+        'requireAcceptedStatus, skipManagedRoutesOnSetWeight, tcpRoute, tcpRouteSelector, tcpRoutes, tlsRoute, tlsRouteSelector, tlsRoutes',
     );
   });
 

@@ -63,11 +63,14 @@ export class FakeRouteStore implements RouteStore {
   /** How many times an update hit a 409 and re-ran its mutation. */
   conflicts = 0;
 
-  /** With crdDefaults, every write stores the route as the API server would: Gateway API defaults filled in. */
+  /**
+   * With crdDefaults, every write stores the route as the API server would: Gateway API defaults filled in.
+   * With pruneRuleNames, `rules[].name` is dropped as a Standard-channel CRD before Gateway API v1.4 does.
+   */
   constructor(
     routes: RouteObject[] = [],
     services: string[] = [],
-    private readonly options: { crdDefaults?: boolean } = {},
+    private readonly options: { crdDefaults?: boolean; pruneRuleNames?: boolean } = {},
   ) {
     for (const r of routes) this.put(r);
     for (const s of services) this.services.add(s);
@@ -168,6 +171,7 @@ export class FakeRouteStore implements RouteStore {
       }
       const written = structuredClone(next);
       if (this.options.crdDefaults) applyCrdDefaults(written);
+      if (this.options.pruneRuleNames) for (const rule of objects(written.spec.rules)) delete rule.name;
       written.status = stored.status;
       written.metadata.resourceVersion = String(++this.version);
       written.metadata.generation = (stored.metadata.generation ?? 0) + (isDeepStrictEqual(stored.spec, written.spec) ? 0 : 1);
@@ -180,5 +184,12 @@ export class FakeRouteStore implements RouteStore {
 
   async serviceExists(namespace: string, name: string): Promise<boolean> {
     return this.services.has(`${namespace}/${name}`);
+  }
+
+  /** ConfigMaps by "namespace/name" (argoproj-labs/gatewayAPI ≤ 0.12 state). */
+  readonly configMaps = new Map<string, { resourceVersion: string; data: Record<string, string> }>();
+
+  async readConfigMap(namespace: string, name: string): Promise<{ resourceVersion: string; data: Record<string, string> } | undefined> {
+    return structuredClone(this.configMaps.get(`${namespace}/${name}`));
   }
 }

@@ -50,5 +50,16 @@ export function rollout(plugin: unknown, managedRoutes: string[] = ['canary-head
   };
 }
 
-export const seedStore = (routes: RouteObject[] = seedRoutes(), options: { crdDefaults?: boolean } = {}): FakeRouteStore =>
+/** managed route → recorded rule names, from the managed-rules annotation. */
+export function recordedNames(r: RouteObject): Record<string, (string | undefined)[]> | undefined {
+  const raw = r.metadata.annotations?.[MANAGED_RULES];
+  if (raw === undefined) return undefined;
+  const parsed = JSON.parse(raw) as Record<string, { name?: string }[]>;
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v.map((e) => e.name)]));
+}
+
+/** The seeds' roles for test/support/traffic.ts. */
+export const ROLES = { stable: STABLE, canary: CANARY };
+
+export const seedStore = (routes: RouteObject[] = seedRoutes(), options: { crdDefaults?: boolean; pruneRuleNames?: boolean } = {}): FakeRouteStore =>
   new FakeRouteStore(routes, [`default/${STABLE}`, `default/${CANARY}`], options);

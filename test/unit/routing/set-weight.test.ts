@@ -3,6 +3,8 @@ import { TrafficRouter } from '../../../src/routing/router.js';
 import { CANARY, EXPERIMENTS, httpRoute, IN_PROGRESS, prefix, rollout, route, seedConfig, seedRoutes, seedStore, STABLE, svc } from './fixtures.js';
 import { FakeRouteStore } from './fake-store.js';
 import { RouteStoreError } from '../../../src/routing/route-store.js';
+import { traffic } from '../../support/traffic.js';
+import { ROLES } from './fixtures.js';
 
 // SetWeight through TrafficRouter: what lands in the routes, and what does not.
 
@@ -32,6 +34,13 @@ describe('routing: setWeight', () => {
       { matches: [prefix('/admin')], backendRefs: [svc(STABLE)] },
       { matches: [prefix('/v2')], backendRefs: [svc(STABLE, { weight: 70 }), svc(CANARY, { weight: 30 })] },
     ]);
+    const see = traffic([store.route('HTTPRoute', 'multi')], ROLES);
+    expect(['GET h/', 'GET h/v2/x', 'GET h/admin', 'GET h/static/a.css'].map(see)).to.deep.equal([
+      'stable 70 %, canary 30 %',
+      'stable 70 %, canary 30 %',
+      'stable 100 %',
+      'cdn 100 %',
+    ]);
   });
 
   it('drives GRPCRoute, TCPRoute and TLSRoute rules the same way', async () => {
@@ -47,6 +56,7 @@ describe('routing: setWeight', () => {
     expect(rulesOf(store, 'GRPCRoute', 'g')).to.deep.equal([{ matches: [{ method: { service: 'a.B' } }], backendRefs: weighted }]);
     expect(rulesOf(store, 'TCPRoute', 't')).to.deep.equal([{ backendRefs: weighted }]);
     expect(rulesOf(store, 'TLSRoute', 's')).to.deep.equal([{ backendRefs: weighted }]);
+    expect(traffic([store.route('GRPCRoute', 'g')], ROLES)('GRPC h a.B/Get')).to.equal('stable 75 %, canary 25 %');
     for (const [kind, name] of [['GRPCRoute', 'g'], ['TCPRoute', 't'], ['TLSRoute', 's']] as const) {
       expect(store.route(kind, name).metadata.labels).to.deep.equal({ [IN_PROGRESS]: 'in-progress' });
     }
@@ -66,6 +76,7 @@ describe('routing: setWeight', () => {
       { name: 'exp-b', port: 80, weight: 5 },
     ]);
     expect(r.metadata.annotations?.[EXPERIMENTS]).to.equal('["exp-a","exp-b"]');
+    expect(traffic([r], ROLES)('GET app.example.com/')).to.equal('stable 65 %, canary 20 %, exp-a 10 %, exp-b 5 %');
 
     expect((await router.setWeight(ro, 20, [{ serviceName: 'exp-b', weight: 30 }])).error).to.equal('');
     r = store.route('HTTPRoute', 'canary-route');
@@ -80,6 +91,7 @@ describe('routing: setWeight', () => {
     r = store.route('HTTPRoute', 'canary-route');
     expect(r.spec.rules![0]!.backendRefs).to.deep.equal([svc(STABLE, { weight: 100 }), svc(CANARY, { weight: 0 }), svc('legacy', { weight: 0 })]);
     expect(r.metadata.annotations?.[EXPERIMENTS]).to.equal(undefined);
+    expect(traffic([r], ROLES)('GET app.example.com/')).to.equal('stable 100 %');
   });
 
   it('rejects weights out of range before reading anything', async () => {
@@ -144,7 +156,7 @@ describe('routing: setWeight', () => {
     );
   });
 
-  it('ignores backendRefs that are not core Services in the route’s namespace', async () => {
+  it('ignores backendRefs that are not core Services in the Services’ namespace', async () => {
     const other = route('HTTPRoute', 'other', {
       rules: [{ backendRefs: [svc(STABLE, { namespace: 'elsewhere' }), { name: CANARY, group: 'example.io', kind: 'Backend' }] }],
     });
@@ -189,6 +201,7 @@ describe('routing: pinned routes', () => {
     store.put({ ...store.route('HTTPRoute', 'canary-route'), spec: { rules: [{ backendRefs: [svc(STABLE, { weight: 50 }), svc(CANARY, { weight: 50 })] }] } });
     expect((await router.setWeight(ro, 0, [])).error).to.equal('');
     expect(store.route('HTTPRoute', 'canary-route').spec.rules![0]!.backendRefs).to.deep.equal([svc(STABLE, { weight: 100 }), svc(CANARY, { weight: 0 })]);
+    expect(traffic([store.route('HTTPRoute', 'canary-route')], ROLES)('GET app.example.com/')).to.equal('stable 100 %');
     expect(warnings).to.deep.equal([{ message: violation, fields: { rollout: 'default/demo', plugin: 'rollouts-companion/gatewayAPI' } }]);
   });
 

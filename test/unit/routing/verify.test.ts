@@ -7,12 +7,13 @@ import { rollout, seedConfig, seedStore, STABLE, CANARY } from './fixtures.js';
 // the route's current generation; otherwise NotVerified with a reason (and no error).
 
 describe('routing: verifyWeight', () => {
-  const setup = async () => {
+  const setup = async (config: Record<string, unknown> = {}) => {
     const store = seedStore();
-    const router = new TrafficRouter({ store });
-    const ro = rollout(seedConfig());
+    const warnings: { message: string; fields: Record<string, unknown> }[] = [];
+    const router = new TrafficRouter({ store, onWarning: (message, fields) => warnings.push({ message, fields }) });
+    const ro = rollout({ ...seedConfig(), ...config });
     expect((await router.setWeight(ro, 20, [])).error).to.equal('');
-    return { store, router, ro };
+    return { store, router, ro, warnings };
   };
   const notVerified = (reason: string) => ({ verified: Verified.NotVerified, error: '', reason });
 
@@ -44,9 +45,33 @@ describe('routing: verifyWeight', () => {
     );
   });
 
-  it('reports a parent that did not accept the route, and a route with no parent status', async () => {
+  it('judges a route with no parent status by its weights alone, warning once; requireAcceptedStatus waits for Accepted', async () => {
+    const { router, ro, warnings } = await setup();
+    for (let i = 0; i < 3; i++) expect(await router.verifyWeight(ro, 20, [])).to.deep.equal({ verified: Verified.Verified, error: '' });
+    expect(warnings.map((w) => w.message)).to.deep.equal([
+      'HTTPRoute default/canary-route: no parent Gateway reports status; verifying by weights alone (set requireAcceptedStatus: true to wait for Accepted)',
+    ]);
+    const strict = await setup({ requireAcceptedStatus: true });
+    expect(await strict.router.verifyWeight(strict.ro, 20, [])).to.deep.equal(notVerified('HTTPRoute default/canary-route: no parent Gateway has reported status yet'));
+  });
+
+  it('logs every not-verified answer with the route, the parent and the reason', async () => {
+    const { store, router, ro, warnings } = await setup();
+    store.setStatus('HTTPRoute', 'canary-route', [
+      { parentRef: { name: 'eg' }, conditions: [{ type: 'Accepted', status: 'False', reason: 'NoMatchingParent', observedGeneration: 1 }] },
+    ]);
+    await router.verifyWeight(ro, 20, []);
+    await router.verifyWeight(ro, 30, []);
+    const reason1 = 'HTTPRoute default/canary-route: parent default/eg has Accepted=False (NoMatchingParent)';
+    const reason2 = `HTTPRoute default/canary-route: rules[0] gives the stable Service "${STABLE}" weight 80, want 70`;
+    expect(warnings).to.deep.equal([
+      { message: `VerifyWeight not verified: ${reason1}`, fields: { rollout: 'default/demo', plugin: 'rollouts-companion/gatewayAPI', route: 'HTTPRoute default/canary-route', parent: 'default/eg', reason: reason1 } },
+      { message: `VerifyWeight not verified: ${reason2}`, fields: { rollout: 'default/demo', plugin: 'rollouts-companion/gatewayAPI', route: 'HTTPRoute default/canary-route', reason: reason2 } },
+    ]);
+  });
+
+  it('reports a parent that did not accept the route', async () => {
     const { store, router, ro } = await setup();
-    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal(notVerified('HTTPRoute default/canary-route: no parent Gateway has reported status yet'));
     const generation = store.route('HTTPRoute', 'canary-route').metadata.generation!;
     store.setStatus('HTTPRoute', 'canary-route', [
       { parentRef: { name: 'eg' }, conditions: [{ type: 'Accepted', status: 'True', observedGeneration: generation }] },

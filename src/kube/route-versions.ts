@@ -1,0 +1,90 @@
+import { ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
+import type { KubeClient } from './client.js';
+import { apiError } from './api-error.js';
+import { RouteKind } from '../routing/route-store.js';
+
+// Which version of each Gateway API route kind the cluster serves, found once through discovery:
+// the newest served version (v1 before v1beta1 before v1alpha2, as Kubernetes orders versions), so
+// the companion works on clusters with older CRDs (TCPRoute/TLSRoute only v1alpha2, HTTPRoute
+// v1beta1) and newer ones alike.
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+export interface RouteResource {
+  group: string;
+  version: string;
+  plural: string;
+}
+
+const PLURALS: Record<RouteKind, string> = {
+  [RouteKind.HTTPRoute]: 'httproutes',
+  [RouteKind.GRPCRoute]: 'grpcroutes',
+  [RouteKind.TCPRoute]: 'tcproutes',
+  [RouteKind.TLSRoute]: 'tlsroutes',
+};
+
+/** Standard channel carries these; the others need the Experimental channel's CRDs. */
+const STANDARD: ReadonlySet<RouteKind> = new Set([RouteKind.HTTPRoute, RouteKind.GRPCRoute]);
+
+export const kindNotServed = (kind: RouteKind, served: readonly string[]): string =>
+  `the cluster does not serve ${kind} (${GATEWAY_GROUP} versions served: ${served.length ? served.join(', ') : 'none'}); ` +
+  `install the Gateway API CRD ${PLURALS[kind]}.${GATEWAY_GROUP} (${STANDARD.has(kind) ? 'Standard' : 'Experimental'} channel)`;
+
+const VERSION = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
+
+/** Kubernetes version priority: GA, then beta, then alpha; higher numbers first. Negative: `a` first. */
+export function compareVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] => {
+    const m = VERSION.exec(v);
+    if (!m) return [-1, 0, 0];
+    return [m[2] === undefined ? 2 : m[2] === 'beta' ? 1 : 0, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const [x, y] = [rank(a), rank(b)];
+  return y[0] - x[0] || y[1] - x[1] || y[2] - x[2] || a.localeCompare(b);
+}
+
+/** Discovers once (a failed discovery is retried on the next call) and answers per kind. */
+export class RouteVersions {
+  private discovered?: Promise<{ served: string[]; byKind: Map<RouteKind, string> }>;
+
+  constructor(private readonly kube: KubeClient) {}
+
+  async resource(kind: RouteKind): Promise<RouteResource> {
+    const { served, byKind } = await this.discover();
+    const version = byKind.get(kind);
+    if (version === undefined) throw new Error(kindNotServed(kind, served));
+    return { group: GATEWAY_GROUP, version, plural: PLURALS[kind] };
+  }
+
+  private discover(): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
+    this.discovered ??= this.load().catch((err: unknown) => {
+      this.discovered = undefined;
+      throw err;
+    });
+    return this.discovered;
+  }
+
+  private async load(): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
+    let groups;
+    try {
+      groups = await this.kube.call(() => this.kube.api(ApisApi).getAPIVersions());
+    } catch (err) {
+      throw apiError({ verb: 'get', kind: 'APIGroupList', resource: 'apis', group: '' }, err, { server: this.kube.server });
+    }
+    const group = groups.groups.find((g) => g.name === GATEWAY_GROUP);
+    const served = (group?.versions ?? []).map((v) => v.version).sort(compareVersions);
+    const byKind = new Map<RouteKind, string>();
+    for (const version of served) {
+      let resources;
+      try {
+        resources = await this.kube.call(() => this.kube.api(CustomObjectsApi).getAPIResources({ group: GATEWAY_GROUP, version }));
+      } catch (err) {
+        throw apiError({ verb: 'get', kind: 'APIResourceList', resource: `apis/${GATEWAY_GROUP}/${version}`, group: '' }, err, { server: this.kube.server });
+      }
+      for (const [kind, plural] of Object.entries(PLURALS) as [RouteKind, string][]) {
+        if (!byKind.has(kind) && resources.resources.some((r) => r.name === plural)) byKind.set(kind, version);
+      }
+    }
+    return { served, byKind };
+  }
+}
