@@ -1,3 +1,4 @@
+import { gatewayApiVersionInvalid } from './gateway-errors.js';
 import type { ResourceDef } from './resources.js';
 import type { KubeObject } from './types.js';
 
@@ -41,7 +42,7 @@ const FIELDS: readonly PrunedField[] = [
 
 function minorOf(version: string): number {
   const m = /^v?1\.(\d+)(\.\d+)?$/.exec(version);
-  if (!m) throw new Error(`Gateway API version "${version}" must look like v1.N or v1.N.P`);
+  if (!m) throw new Error(gatewayApiVersionInvalid(version));
   return Number(m[1]);
 }
 

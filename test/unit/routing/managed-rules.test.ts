@@ -287,6 +287,20 @@ describe('routing: removeManagedRoutes', () => {
   });
 });
 
+describe('routing: managed rules recorded by an earlier companion', () => {
+  it('reads the old annotation (bare rule names), moves the rule before its source, and records it with its fingerprint', async () => {
+    const old = route('HTTPRoute', 'canary-route', { rules: [{ matches: [prefix('/')], backendRefs: [svc(STABLE), svc(CANARY)] }, { name: 'canary-header', matches: [{ ...prefix('/'), headers: [{ type: 'Exact', name: 'X-Canary', value: 'yes' }] }], backendRefs: [svc(CANARY)] }] }, 'app.example.com');
+    old.metadata.annotations = { 'rollouts-companion.argoproj.io/managed-rules': JSON.stringify({ 'canary-header': ['canary-header'] }) };
+    const { store, router, ro } = setup(seedConfig(), [old, ...seedRoutes().slice(1)]);
+    expect((await router.setHeaderRoute(ro, header('X-Canary', { exact: 'yes' }))).error).to.equal('');
+    const r = store.route('HTTPRoute', 'canary-route');
+    expect(r.spec.rules!.map((x) => x.name)).to.deep.equal(['canary-header', undefined]);
+    const recorded = JSON.parse(r.metadata.annotations!['rollouts-companion.argoproj.io/managed-rules']!) as Record<string, { name: string; sha: string }[]>;
+    expect(recorded['canary-header']!.map((e) => e.name)).to.deep.equal(['canary-header']);
+    expect(recorded['canary-header']![0]!.sha).to.match(/^[0-9a-f]{16}$/);
+  });
+});
+
 describe('routing: managed rules where the CRD prunes rules[].name (Gateway API before v1.4)', () => {
   const pruned = (routes = seedRoutes(), plugin: unknown = seedConfig()) => {
     const store = seedStore(routes, { pruneRuleNames: true });
