@@ -73,6 +73,10 @@ function pick(decision: Decision, random: () => number): BackendId {
   return decision.backends[decision.backends.length - 1]!.backend;
 }
 
+/** Attached: it has parents and none refused it (a route not yet reconciled counts as attached). */
+const attached = (r: RouteObject): boolean =>
+  (r.spec.parentRefs ?? []).length > 0 && !(r.status?.parents ?? []).some((p) => p.conditions?.some((c) => c.type === 'Accepted' && c.status === 'False'));
+
 function headersOf(req: IncomingMessage): Record<string, string> {
   return Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(',') : v]])));
 }
@@ -102,7 +106,7 @@ export async function startTrafficGateway(opts: TrafficGatewayOptions): Promise<
     const routes = (['HTTPRoute'] as const).flatMap((kind) => opts.source.list('gateway.networking.k8s.io/v1', kind) as unknown as RouteObject[]);
     const hostHeader = req.headers.host ?? '';
     const decision = selectRule(
-      routes.filter((r) => (r.spec.parentRefs ?? []).length > 0),
+      routes.filter(attached),
       { host: hostHeader, method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), headers: headersOf(req), query: Object.fromEntries(url.searchParams) },
     );
     if (!decision) return void res.writeHead(404, { 'content-type': 'text/plain' }).end(msg.gatewayNoRoute(hostHeader, url.pathname));

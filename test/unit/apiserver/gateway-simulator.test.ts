@@ -54,4 +54,18 @@ describe('in-process API server: simulated gateway', () => {
     expect((await route())['status']).to.equal(undefined);
     expect(h.server.list(`${GATEWAY}/v1`, 'HTTPRoute', NS)).to.have.length(1);
   });
+
+  it('rejects a route whose hostnames no listener of its Gateway takes (NoMatchingListenerHostname)', async () => {
+    h = await startHarness({ simulateGateway: true });
+    h.server.create({ apiVersion: `${GATEWAY}/v1`, kind: 'Gateway', metadata: { name: 'gateway', namespace: NS }, spec: { gatewayClassName: 'x', listeners: [{ name: 'http', protocol: 'HTTP', port: 80, hostname: '*.example.com' }] } });
+    const withHost = (name: string, host: string) => ({ ...httpRoute(name), spec: { ...(httpRoute(name)['spec'] as object), hostnames: [host] } });
+    h.server.create(withHost('r', 'app.example.org'));
+    h.server.create(withHost('ok', 'app.example.com'));
+    await eventually(async () => {
+      const accepted = (name: string) => h!.server.get(`${GATEWAY}/v1`, 'HTTPRoute', NS, name);
+      const cond = (name: string) => parentsOf(accepted(name)!)[0]?.conditions[0];
+      expect([cond('r')?.status, cond('r')?.reason]).to.deep.equal(['False', 'NoMatchingListenerHostname']);
+      expect(cond('ok')?.status).to.equal('True');
+    });
+  });
 });
