@@ -206,14 +206,21 @@ export function replaceManagedRules(current: RouteObject, ref: RouteRef, ctx: Ma
   checkRouteLimits(ref, rules);
   const next = structuredClone(current);
   next.spec.rules = rules;
-  writeManagedRules(next, record(current, ruleOwners, rules, managedRoute, names));
+  writeManagedRules(next, record(current, ref, ruleOwners, rules, managedRoute, names));
   if (adoptedGwConfigMap !== undefined) setAnnotation(next, ADOPTED_GW_CONFIGMAP_ANNOTATION, adoptedGwConfigMap);
   return sameRoute(next, current) ? null : next;
 }
 
 /** The annotation for `rules`: every managed rule by owner, in route order, named and fingerprinted. */
-function record(current: RouteObject, owners: readonly (string | undefined)[], rules: readonly Rule[], managedRoute: string, names: readonly string[]): ManagedRules {
-  const prior = readManagedRules(current, { kind: current.kind as RouteRef['kind'], namespace: current.metadata.namespace ?? '', name: current.metadata.name });
+function record(
+  current: RouteObject,
+  ref: RouteRef,
+  owners: readonly (string | undefined)[],
+  rules: readonly Rule[],
+  managedRoute: string,
+  names: readonly string[],
+): ManagedRules {
+  const prior = readManagedRules(current, ref);
   const out: ManagedRules = {};
   // Keep the recorded order of managed routes so that the annotation text does not churn.
   for (const m of Object.keys(prior)) if (owners.includes(m)) out[m] = [];
@@ -222,8 +229,9 @@ function record(current: RouteObject, owners: readonly (string | undefined)[], r
     const owner = owners[i];
     if (owner === undefined) return;
     // A pruned name is still recorded: it says what the rule is called where names are kept.
-    const recordedName = owner === managedRoute ? names[mine++] : (rule.name ?? prior[owner]?.find((e) => e.sha === ruleFingerprint(rule, current.kind))?.name);
-    const entry: RecordedRule = { ...(recordedName !== undefined && { name: recordedName }), sha: ruleFingerprint(rule, current.kind) };
+    const sha = ruleFingerprint(rule, current.kind);
+    const recordedName = owner === managedRoute ? names[mine++] : (rule.name ?? prior[owner]?.find((e) => e.sha === sha)?.name);
+    const entry: RecordedRule = { ...(recordedName !== undefined && { name: recordedName }), sha };
     (out[owner] ??= []).push(entry);
   });
   return out;
