@@ -15,7 +15,7 @@ import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
 import type { KubeClient } from './client.js';
 import * as msg from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
-import { RouteVersions } from './route-versions.js';
+import { KindNotServedError, RouteVersions } from './route-versions.js';
 
 // RouteStore on a real (or in-process) API server. Writes are full-object replaces carrying
 // the resourceVersion that was read, so a concurrent writer yields 409 and we re-plan on the
@@ -82,7 +82,7 @@ export class KubeRouteStore implements RouteStore {
   }
 
   async get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject> {
-    const r = await this.versions.resource(ref.kind);
+    const r = await this.resource(ref.kind, routeTarget('get', ref));
     try {
       return (await this.kube.call(
         () => this.kube.custom.getNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name }),
@@ -95,7 +95,7 @@ export class KubeRouteStore implements RouteStore {
   }
 
   async list(kind: RouteKind, namespace: string, selector: LabelSelector, ctx?: CallContext): Promise<RouteObject[]> {
-    const r = await this.versions.resource(kind);
+    const r = await this.resource(kind, { verb: 'list', kind, resource: ROUTE_RESOURCES[kind].plural, group: ROUTE_RESOURCES[kind].group, namespace });
     try {
       const list = (await this.kube.call(
         () => this.kube.custom.listNamespacedCustomObject({ ...r, namespace, labelSelector: formatLabelSelector(selector) }),
@@ -177,9 +177,10 @@ export class KubeRouteStore implements RouteStore {
       if (callerGone(ctx)) throw new RouteStoreError(msg.abandoned(routeTarget('update', ref)));
       const body = next ?? this.fence(current);
       body.metadata.resourceVersion = version;
+      // Discovery already answered for the read that got us here.
+      const r = await this.resource(ref.kind, routeTarget('update', ref));
       this.unsettled.set(key, version);
       try {
-        const r = await this.versions.resource(ref.kind);
         const stored = (await this.kube.call(
           () => this.kube.custom.replaceNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name, body }),
           ctx,
@@ -207,6 +208,16 @@ export class KubeRouteStore implements RouteStore {
     const fenced = structuredClone(route);
     fenced.metadata.annotations = { ...fenced.metadata.annotations, [WRITE_FENCE_ANNOTATION]: `${Date.now().toString(36)}-${(++this.fences).toString(36)}` };
     return fenced;
+  }
+
+  /** The served version of a kind; a discovery request that fails is reported for the route it was for. */
+  private async resource(kind: RouteKind, target: ApiTarget): Promise<{ group: string; version: string; plural: string }> {
+    try {
+      return await this.versions.resource(kind);
+    } catch (err) {
+      if (err instanceof KindNotServedError) throw err;
+      throw this.failed(target, err);
+    }
   }
 
   private failed(target: ApiTarget, err: unknown, attempts?: number): Error {

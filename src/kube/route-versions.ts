@@ -1,6 +1,5 @@
 import { ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
-import { apiError } from './api-error.js';
 import { RouteKind } from '../routing/route-store.js';
 
 // Which version of each Gateway API route kind the cluster serves, found once through discovery:
@@ -26,6 +25,14 @@ const PLURALS: Record<RouteKind, string> = {
 /** Standard channel carries these; the others need the Experimental channel's CRDs. */
 const STANDARD: ReadonlySet<RouteKind> = new Set([RouteKind.HTTPRoute, RouteKind.GRPCRoute]);
 
+/** The cluster has no CRD for a route kind: the message names the CRD to install. */
+export class KindNotServedError extends Error {
+  constructor(kind: RouteKind, served: readonly string[]) {
+    super(kindNotServed(kind, served));
+    this.name = 'KindNotServedError';
+  }
+}
+
 export const kindNotServed = (kind: RouteKind, served: readonly string[]): string =>
   `the cluster does not serve ${kind} (${GATEWAY_GROUP} versions served: ${served.length ? served.join(', ') : 'none'}); ` +
   `install the Gateway API CRD ${PLURALS[kind]}.${GATEWAY_GROUP} (${STANDARD.has(kind) ? 'Standard' : 'Experimental'} channel)`;
@@ -43,7 +50,10 @@ export function compareVersions(a: string, b: string): number {
   return y[0] - x[0] || y[1] - x[1] || y[2] - x[2] || a.localeCompare(b);
 }
 
-/** Discovers once (a failed discovery is retried on the next call) and answers per kind. */
+/**
+ * Discovers once (a failed discovery is retried on the next call) and answers per kind. A failed
+ * discovery request is thrown as the client's error: the caller names the object it was for.
+ */
 export class RouteVersions {
   private discovered?: Promise<{ served: string[]; byKind: Map<RouteKind, string> }>;
 
@@ -52,7 +62,7 @@ export class RouteVersions {
   async resource(kind: RouteKind): Promise<RouteResource> {
     const { served, byKind } = await this.discover();
     const version = byKind.get(kind);
-    if (version === undefined) throw new Error(kindNotServed(kind, served));
+    if (version === undefined) throw new KindNotServedError(kind, served);
     return { group: GATEWAY_GROUP, version, plural: PLURALS[kind] };
   }
 
@@ -65,22 +75,12 @@ export class RouteVersions {
   }
 
   private async load(): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
-    let groups;
-    try {
-      groups = await this.kube.call(() => this.kube.api(ApisApi).getAPIVersions());
-    } catch (err) {
-      throw apiError({ verb: 'get', kind: 'APIGroupList', resource: 'apis', group: '' }, err, { server: this.kube.server });
-    }
+    const groups = await this.kube.call(() => this.kube.api(ApisApi).getAPIVersions());
     const group = groups.groups.find((g) => g.name === GATEWAY_GROUP);
     const served = (group?.versions ?? []).map((v) => v.version).sort(compareVersions);
     const byKind = new Map<RouteKind, string>();
     for (const version of served) {
-      let resources;
-      try {
-        resources = await this.kube.call(() => this.kube.api(CustomObjectsApi).getAPIResources({ group: GATEWAY_GROUP, version }));
-      } catch (err) {
-        throw apiError({ verb: 'get', kind: 'APIResourceList', resource: `apis/${GATEWAY_GROUP}/${version}`, group: '' }, err, { server: this.kube.server });
-      }
+      const resources = await this.kube.call(() => this.kube.api(CustomObjectsApi).getAPIResources({ group: GATEWAY_GROUP, version }));
       for (const [kind, plural] of Object.entries(PLURALS) as [RouteKind, string][]) {
         if (!byKind.has(kind) && resources.resources.some((r) => r.name === plural)) byKind.set(kind, version);
       }

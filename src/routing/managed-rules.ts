@@ -38,6 +38,11 @@ export interface ManagedRuleContext {
   managedRoutes: readonly string[];
   /** argoproj-labs/gatewayAPI ≤ 0.12's ConfigMap entries for this route, when the ConfigMap exists. */
   gwConfigMap?: GwConfigMapEntries;
+  /**
+   * Set while GW's ConfigMap has not been read: called when it would decide (a rule GW ≤ 0.12 may
+   * have added is on the route), so that the caller reads it and plans again. Must throw.
+   */
+  needGwConfigMap?: () => never;
 }
 
 export interface GwConfigMapEntries {
@@ -131,6 +136,10 @@ export function identifyManagedRules(route: RouteObject, ref: RouteRef, ctx: Man
     });
   }
   const gw = ctx.gwConfigMap;
+  if (ctx.needGwConfigMap && route.metadata.annotations?.[ADOPTED_GW_CONFIGMAP_ANNOTATION] === undefined) {
+    const unclaimed = ctx.managedRoutes.some((m) => !Object.hasOwn(recorded, m) && !owners.includes(m));
+    if (unclaimed && rules.some((r, i) => owners[i] === undefined && r.name === undefined && gwShaped(r, ref, ctx.services))) ctx.needGwConfigMap();
+  }
   if (gw && route.metadata.annotations?.[ADOPTED_GW_CONFIGMAP_ANNOTATION] !== gw.resourceVersion) {
     for (const [managedRoute, index] of Object.entries(gw.indexes)) {
       if (Object.hasOwn(recorded, managedRoute) || owners.includes(managedRoute)) continue;
@@ -320,6 +329,14 @@ export function planRemoveManaged(current: RouteObject, ref: RouteRef, ctx: Mana
     next = replaceManagedRules(next ?? current, ref, ctx, managedRoute, []) ?? next;
   }
   return next;
+}
+
+/** Thrown through a plan by `needGwConfigMap`: the plan needs GW's ConfigMap. */
+export class GwConfigMapNeeded extends Error {
+  constructor() {
+    super("argoproj-labs/gatewayAPI's ConfigMap is needed to tell its rules from the user's");
+    this.name = 'GwConfigMapNeeded';
+  }
 }
 
 /** argoproj-labs/gatewayAPI ≤ 0.12's ConfigMap keys: managed route → route name → rule index. */

@@ -11,7 +11,7 @@ import {
 import { readExperimentBackends, readManagedRules } from './annotations.js';
 import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './config.js';
 import * as msg from './errors.js';
-import { gwConfigMapEntries, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
+import { GwConfigMapNeeded, gwConfigMapEntries, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
 import { headerRouteMatches } from './matches.js';
 import { pinnedViolations } from './pinned.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
@@ -121,8 +121,7 @@ export class TrafficRouter implements TrafficRouterApi {
       const name = this.managedRouteName(cfg, headerRoute.name, 'setHeaderRoute');
       const headers = headerRouteMatches(name, headerRoute.match ?? []);
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => e.useHeaderRoutes);
-      const rulesCtx = await this.managedRuleContext(cfg, ctx);
-      await this.apply(entries, (route, ref) => planHeaderRoute(route, ref, rulesCtx(ref), name, headers), ctx, { kind: RouteChangeKind.HeaderRoute, rollout, name });
+      await this.applyManaged(cfg, entries, (rulesCtx) => (route, ref) => planHeaderRoute(route, ref, rulesCtx(ref), name, headers), ctx, { kind: RouteChangeKind.HeaderRoute, rollout, name });
     });
   }
 
@@ -136,10 +135,10 @@ export class TrafficRouter implements TrafficRouterApi {
       const match = mirrorRoute.match ?? [];
       // Every managed route whose rules have request matches; TCP and TLS routes cannot mirror.
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => ROUTE_KINDS[e.ref.kind].requests !== undefined);
-      const rulesCtx = await this.managedRuleContext(cfg, ctx);
-      await this.apply(
+      await this.applyManaged(
+        cfg,
         entries,
-        (route, ref) => {
+        (rulesCtx) => (route, ref) => {
           const requests = ROUTE_KINDS[ref.kind].requests!;
           const matches = match.map((m, i) => requests.mirrorMatch(name, i, m));
           return planMirrorRoute(route, ref, rulesCtx(ref), name, { matches, percent });
@@ -175,8 +174,10 @@ export class TrafficRouter implements TrafficRouterApi {
   async removeManagedRoutes(rollout: Rollout, ctx?: CallContext): Promise<RpcResult> {
     return this.call(async () => {
       const cfg = this.config(rollout);
-      const rulesCtx = await this.managedRuleContext(cfg, ctx);
-      await this.apply(await this.managedEntries(cfg, ctx), (route, ref) => planRemoveManaged(route, ref, rulesCtx(ref)), ctx, { kind: RouteChangeKind.ManagedRoutesRemoved, rollout });
+      await this.applyManaged(cfg, await this.managedEntries(cfg, ctx), (rulesCtx) => (route, ref) => planRemoveManaged(route, ref, rulesCtx(ref)), ctx, {
+        kind: RouteChangeKind.ManagedRoutesRemoved,
+        rollout,
+      });
     });
   }
 
@@ -212,7 +213,36 @@ export class TrafficRouter implements TrafficRouterApi {
     this.onWarning(message, { rollout: cfg.rollout, plugin: cfg.pluginName });
   }
 
-  /** How managed rules are recognised on each route (src/routing/managed-rules.ts), GW's ConfigMap read once per call. */
+  /**
+   * A header, mirror or remove call. GW's (≤ 0.12) ConfigMap is read only when a route holds a
+   * rule it could have added: then the plans run again with it (no extra request otherwise).
+   */
+  private async applyManaged(
+    cfg: RouterConfig,
+    entries: readonly ManagedRouteEntry[],
+    planWith: (rulesCtx: (ref: RouteRef) => ManagedRuleContext) => RoutePlan,
+    ctx: CallContext | undefined,
+    change: Omit<RouteChange, 'routes'>,
+  ): Promise<void> {
+    let needed = false;
+    const unread = (): ManagedRuleContext => ({
+      services: cfg.services,
+      managedRoutes: cfg.managedRouteNames,
+      needGwConfigMap: () => {
+        needed = true;
+        throw new GwConfigMapNeeded();
+      },
+    });
+    try {
+      await this.apply(entries, planWith(unread), ctx, change);
+      return;
+    } catch (e) {
+      if (!needed) throw e;
+    }
+    await this.apply(entries, planWith(await this.managedRuleContext(cfg, ctx)), ctx, change);
+  }
+
+  /** How managed rules are recognised on each route (src/routing/managed-rules.ts), with GW's ConfigMap read now. */
   private async managedRuleContext(cfg: RouterConfig, ctx: CallContext | undefined): Promise<(ref: RouteRef) => ManagedRuleContext> {
     // GW's ConfigMap only matters when taking over from GW ≤ 0.12; without RBAC to read it the
     // calls go on (the companion's own and GW ≥ 0.13's rules are still found).
