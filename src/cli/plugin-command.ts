@@ -5,6 +5,7 @@ import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
 import type { StepPluginApi } from '../step/api.js';
 import type { PluginObservability } from '../observability/plugin.js';
+import { fromGoFlags } from './plugin-args.js';
 
 // `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
 // `trafficRouterPlugins` entry. In-process mode drives the routes itself with the
@@ -22,7 +23,11 @@ export interface PluginCommandOptions {
   kubeRequestTimeout?: number;
   logLevel: string;
   metricsListen?: string;
+  logFormat?: string;
 }
+
+export const LOG_FORMAT_IGNORED =
+  'log format ignored: the plugin always logs hclog JSON lines, which the controller re-logs in its own format';
 
 const positive = (what: string) => (value: string): number => {
   const n = Number(value);
@@ -31,7 +36,14 @@ const positive = (what: string) => (value: string): number => {
 };
 
 export function pluginCommand(): Command {
-  return new Command('plugin')
+  const command = new Command('plugin');
+  // The controller passes a plugin entry's args verbatim: accept argoproj-labs/gatewayAPI's.
+  const parseOptions = command.parseOptions.bind(command);
+  command.parseOptions = (args: string[]) => {
+    const valued = new Set(command.options.filter((o) => o.required || o.optional).map((o) => o.long!.slice(2)));
+    return parseOptions(fromGoFlags(args, valued));
+  };
+  return command
     .description('run as an Argo Rollouts traffic-router or step plugin (the controller starts it; not for interactive use)')
     .option(
       '--plugin-name <name>',
@@ -48,6 +60,7 @@ export function pluginCommand(): Command {
     .option('--kube-request-timeout <ms>', 'in-process mode: longest single API request attempt before it is aborted and retried', positive('milliseconds'))
     .option('--metrics-listen <host:port>', 'serve Prometheus metrics at http://<host:port>/metrics (an extra port of the controller pod)')
     .option('--log-level <level>', 'trace, debug, info, warn or error (logs go to stderr as hclog JSON)', process.env.LOG_LEVEL ?? 'info')
+    .option('--log-format <format>', 'accepted for argoproj-labs/gatewayAPI\'s -logformat; logs are always hclog JSON')
     .action(async (options: PluginCommandOptions) => {
       const code = await runPluginCommand(options);
       process.exit(code);
@@ -62,6 +75,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   const router = async (): Promise<TrafficRouterApi> => {
     // Here, not before the handshake: only a plugin the host really started says what it is.
     logger.info(ownVersion(), 'rollouts-companion plugin starting');
+    if (options.logFormat !== undefined) logger.info({ logFormat: options.logFormat }, LOG_FORMAT_IGNORED);
     const { startPluginObservability } = await import('../observability/plugin.js');
     observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
     return observability.instrument(await chooseRouter(observability));

@@ -1,13 +1,15 @@
 import * as msg from './errors.js';
+import { isServiceName } from './names.js';
 import { isRouteKind, ROUTE_KINDS } from './route-kinds.js';
 import type { Rollout } from './rollout.js';
 import { RouteKind, type LabelSelector, type RouteRef } from './route-store.js';
 import type { ServicePair } from './rules.js';
 
 // The plugin configuration under spec.strategy.canary.trafficRouting.plugins[<plugin name>].
-// Keys follow argoproj-labs/gatewayAPI so existing Rollouts work unchanged; `skipManagedRoutesOnSetWeight`
-// is accepted but has no effect, and `configMap` is only read (to take over GW ≤ 0.12's header
-// rules): the companion keeps no state outside the routes (managed rules are recorded in route annotations).
+// Keys follow argoproj-labs/gatewayAPI (every key any of its releases documents) so existing
+// Rollouts work unchanged. `configMap` is only read (to take over GW ≤ 0.12's header rules): the
+// companion keeps no state outside the routes (managed rules are recorded in route annotations).
+// The keys it does not act on are listed in IGNORED_KEYS with the reason, which the router logs once.
 
 export const DEFAULT_IN_PROGRESS_LABEL_KEY = 'rollouts.argoproj.io/gatewayapi-canary';
 export const DEFAULT_IN_PROGRESS_LABEL_VALUE = 'in-progress';
@@ -18,7 +20,25 @@ export interface ManagedRouteEntry {
   ref: RouteRef;
   /** Whether setHeaderRoute adds its rules to this route (mirror rules go to every HTTP/gRPC route). */
   useHeaderRoutes: boolean;
+  /** gatewayAPI's rule-scoped weighting: only the rule of this name gets the weights. */
+  ruleName?: string;
 }
+
+/** `canary.pingPong`: the two Services and which one the controller says is stable now. */
+export interface PingPongServices {
+  ping: string;
+  pong: string;
+  stable: 'ping' | 'pong';
+}
+
+/** gatewayAPI keys the companion accepts without acting on them, and why (logged once). */
+export const IGNORED_KEYS = {
+  skipManagedRoutesOnSetWeight:
+    'SetWeight never changes header or mirror rules: they always send all their traffic to the canary (what gatewayAPI does with true)',
+  activeRolloutsAnnotationKey:
+    'the companion keeps no list of the rollouts sharing a route; the in-progress label follows each SetWeight of the rollout being reconciled',
+} as const satisfies Record<string, string>;
+type IgnoredKey = keyof typeof IGNORED_KEYS;
 
 export interface RouteSelectorEntry {
   kind: RouteKind;
@@ -48,6 +68,10 @@ export interface RouterConfig {
   requireAcceptedStatus: boolean;
   /** `configMap`: where argoproj-labs/gatewayAPI ≤ 0.12 recorded its header rules (read to adopt them). */
   gwConfigMap: string;
+  /** Set when the Rollout uses ping-pong: `services` then follows status.canary.stablePingPong. */
+  pingPong?: PingPongServices;
+  /** Keys present in the entry that have no effect (see IGNORED_KEYS). */
+  ignoredKeys?: { key: string; why: string }[];
 }
 
 const SINGLE_KEYS = { httpRoute: RouteKind.HTTPRoute, grpcRoute: RouteKind.GRPCRoute, tcpRoute: RouteKind.TCPRoute, tlsRoute: RouteKind.TLSRoute } as const;
@@ -58,6 +82,13 @@ const SELECTOR_KEYS = {
   tcpRouteSelector: RouteKind.TCPRoute,
   tlsRouteSelector: RouteKind.TLSRoute,
 } as const;
+/** gatewayAPI's rule-scoped weighting: `httpRoute` + `httpRouteRuleName` drive only the rule of that name. */
+const RULE_NAME_KEYS = {
+  httpRouteRuleName: 'httpRoute',
+  grpcRouteRuleName: 'grpcRoute',
+  tcpRouteRuleName: 'tcpRoute',
+  tlsRouteRuleName: 'tlsRoute',
+} as const satisfies Record<string, keyof typeof SINGLE_KEYS>;
 const ROUTE_KEYS = [...Object.keys(SINGLE_KEYS), ...Object.keys(LIST_KEYS), ...Object.keys(SELECTOR_KEYS)];
 const OTHER_KEYS = [
   'namespace',
@@ -65,11 +96,14 @@ const OTHER_KEYS = [
   'inProgressLabelKey',
   'inProgressLabelValue',
   'configMap',
-  'skipManagedRoutesOnSetWeight',
   'pinnedRoutes',
   'requireAcceptedStatus',
+  ...Object.keys(RULE_NAME_KEYS),
 ];
-export const ACCEPTED_CONFIG_KEYS: readonly string[] = [...ROUTE_KEYS, ...OTHER_KEYS].sort();
+export const ACCEPTED_CONFIG_KEYS: readonly string[] = [...ROUTE_KEYS, ...OTHER_KEYS, ...Object.keys(IGNORED_KEYS)].sort();
+const LIST_ENTRY_KEYS = ['name', 'ruleName', 'useHeaderRoutes'];
+/** Largest maxTrafficWeight: the field is an int32 in Argo Rollouts' CRD. */
+const MAX_INT32 = 2 ** 31 - 1;
 
 const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 
@@ -142,20 +176,46 @@ class Reader {
 
 const refKey = (r: { kind: string; name: string }): string => `${r.kind}/${r.name}`;
 
-function rolloutServices(rollout: Rollout, rolloutName: string): { services: ServicePair; plugins: Json } {
+function serviceName(rolloutName: string, field: string, v: unknown): string {
+  if (!isName(v)) throw new Error(msg.rolloutServiceMissing(rolloutName, field));
+  if (!isServiceName(v)) throw new Error(msg.serviceNameInvalid(rolloutName, `spec.strategy.canary.${field}`, v));
+  return v;
+}
+
+/**
+ * The Services traffic moves between. With `pingPong` (which wins over stable/canaryService,
+ * as gatewayAPI asks Argo's GetStableAndCanaryServices) the stable one is whichever
+ * status.canary.stablePingPong names; Argo reads anything but "ping" as "pong" (IsStablePing).
+ */
+function rolloutServices(rollout: Rollout, rolloutName: string): { services: ServicePair; pingPong?: PingPongServices; plugins: Json } {
   const canary = rollout.spec?.strategy?.canary;
   if (!canary) throw new Error(msg.noCanaryStrategy(rolloutName));
-  if (!isName(canary.canaryService)) throw new Error(msg.rolloutServiceMissing(rolloutName, 'canaryService'));
-  if (!isName(canary.stableService)) throw new Error(msg.rolloutServiceMissing(rolloutName, 'stableService'));
   const plugins = isObject(canary.trafficRouting?.plugins) ? canary.trafficRouting.plugins : {};
-  return { services: { stable: canary.stableService, canary: canary.canaryService }, plugins };
+  if (canary.pingPong !== undefined && canary.pingPong !== null) {
+    const ping = serviceName(rolloutName, 'pingPong.pingService', canary.pingPong.pingService);
+    const pong = serviceName(rolloutName, 'pingPong.pongService', canary.pingPong.pongService);
+    if (ping === pong) throw new Error(msg.servicesIdentical(rolloutName, 'pingPong.pingService', 'pongService', ping));
+    const stable = rollout.status?.canary?.stablePingPong === 'ping' ? 'ping' : 'pong';
+    const services = stable === 'ping' ? { stable: ping, canary: pong } : { stable: pong, canary: ping };
+    return { services, pingPong: { ping, pong, stable }, plugins };
+  }
+  const canaryService = serviceName(rolloutName, 'canaryService', canary.canaryService);
+  const stableService = serviceName(rolloutName, 'stableService', canary.stableService);
+  if (canaryService === stableService) throw new Error(msg.servicesIdentical(rolloutName, 'stableService', 'canaryService', stableService));
+  return { services: { stable: stableService, canary: canaryService }, plugins };
+}
+
+function maxTrafficWeight(rolloutName: string, v: unknown): number {
+  if (v === undefined || v === null) return 100;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_INT32) throw new Error(msg.maxTrafficWeightInvalid(rolloutName, v));
+  return v;
 }
 
 /** Parses and validates a rollout's plugin entry; throws an Error naming the field at fault. */
 export function parseRouterConfig(rollout: Rollout, pluginName: string): RouterConfig {
   const rolloutNamespace = rollout.metadata.namespace || 'default';
   const rolloutName = `${rolloutNamespace}/${rollout.metadata.name ?? ''}`;
-  const { services, plugins } = rolloutServices(rollout, rolloutName);
+  const { services, pingPong, plugins } = rolloutServices(rollout, rolloutName);
   if (!Object.hasOwn(plugins, pluginName)) throw new Error(msg.pluginEntryMissing(pluginName, rolloutName, Object.keys(plugins)));
   const r = new Reader((detail) => {
     throw new Error(msg.invalidPluginConfig(pluginName, rolloutName, detail));
@@ -166,22 +226,30 @@ export function parseRouterConfig(rollout: Rollout, pluginName: string): RouterC
   const namespace = cfg.namespace === undefined ? rolloutNamespace : r.name('namespace', cfg.namespace);
   const routes: ManagedRouteEntry[] = [];
   const listedAt = new Map<string, string>();
-  const addRoute = (path: string, kind: RouteKind, name: string, useHeaderRoutes: boolean): void => {
+  const addRoute = (path: string, kind: RouteKind, name: string, useHeaderRoutes: boolean, ruleName: string | undefined): void => {
     if (listedAt.has(refKey({ kind, name }))) r.fail(msg.routeListedTwice(path, kind, name));
     listedAt.set(refKey({ kind, name }), path);
     // Header and mirror rules need request matches; TCP and TLS rules have none.
-    routes.push({ ref: { kind, namespace, name }, useHeaderRoutes: useHeaderRoutes && ROUTE_KINDS[kind].requests !== undefined });
+    const entry: ManagedRouteEntry = { ref: { kind, namespace, name }, useHeaderRoutes: useHeaderRoutes && ROUTE_KINDS[kind].requests !== undefined };
+    if (ruleName !== undefined) entry.ruleName = ruleName;
+    routes.push(entry);
   };
+  for (const [key, routeKey] of Object.entries(RULE_NAME_KEYS)) {
+    if (cfg[key] !== undefined && cfg[routeKey] === undefined) r.fail(msg.ruleNameWithoutRoute(key, routeKey));
+  }
+  const ruleNameOf = (path: string, v: unknown): string | undefined => (v === undefined ? undefined : r.name(path, v));
   for (const [key, kind] of Object.entries(SINGLE_KEYS)) {
-    if (cfg[key] !== undefined) addRoute(key, kind, r.name(key, cfg[key]), true);
+    const ruleKey = `${key}RuleName`;
+    if (cfg[key] !== undefined) addRoute(key, kind, r.name(key, cfg[key]), true, ruleNameOf(ruleKey, cfg[ruleKey]));
   }
   for (const [key, kind] of Object.entries(LIST_KEYS)) {
     if (cfg[key] === undefined) continue;
     r.list(key, cfg[key]).forEach((e, i) => {
       const at = `${key}[${i}]`;
       const entry = r.object(at, e);
-      r.keys(at, entry, ['name', 'useHeaderRoutes']);
-      addRoute(at, kind, r.name(`${at}.name`, entry.name), r.bool(`${at}.useHeaderRoutes`, entry.useHeaderRoutes) ?? false);
+      r.keys(at, entry, LIST_ENTRY_KEYS);
+      const useHeaderRoutes = r.bool(`${at}.useHeaderRoutes`, entry.useHeaderRoutes) ?? false;
+      addRoute(at, kind, r.name(`${at}.name`, entry.name), useHeaderRoutes, ruleNameOf(`${at}.ruleName`, entry.ruleName));
     });
   }
   const selectors: RouteSelectorEntry[] = [];
@@ -195,10 +263,14 @@ export function parseRouterConfig(rollout: Rollout, pluginName: string): RouterC
   const labelValue =
     cfg.inProgressLabelValue === undefined ? DEFAULT_IN_PROGRESS_LABEL_VALUE : r.name('inProgressLabelValue', cfg.inProgressLabelValue);
   if (cfg.configMap !== undefined) r.name('configMap', cfg.configMap);
+  // Ignored keys still have to be well-formed: a typo'd value is a mistake worth reporting.
   r.bool('skipManagedRoutesOnSetWeight', cfg.skipManagedRoutesOnSetWeight);
+  if (cfg.activeRolloutsAnnotationKey !== undefined) r.name('activeRolloutsAnnotationKey', cfg.activeRolloutsAnnotationKey);
+  const ignoredKeys = (Object.keys(IGNORED_KEYS) as IgnoredKey[]).filter((k) => cfg[k] !== undefined).map((key) => ({ key, why: IGNORED_KEYS[key] }));
 
   const pinned = parsePinned(r, cfg.pinnedRoutes, namespace, listedAt);
   const trafficRouting = rollout.spec?.strategy?.canary?.trafficRouting;
+  const totalWeight = maxTrafficWeight(rolloutName, trafficRouting?.maxTrafficWeight);
   return {
     pluginName,
     rollout: rolloutName,
@@ -210,9 +282,11 @@ export function parseRouterConfig(rollout: Rollout, pluginName: string): RouterC
     pinned,
     inProgressLabel: disabled ? undefined : { key: labelKey, value: labelValue },
     managedRouteNames: (trafficRouting?.managedRoutes ?? []).map((m) => m?.name).filter(isName),
-    totalWeight: trafficRouting?.maxTrafficWeight ?? 100,
+    totalWeight,
     gwConfigMap: typeof cfg.configMap === 'string' ? cfg.configMap : GW_DEFAULT_CONFIGMAP,
     requireAcceptedStatus: r.bool('requireAcceptedStatus', cfg.requireAcceptedStatus) ?? false,
+    ...(pingPong && { pingPong }),
+    ...(ignoredKeys.length && { ignoredKeys }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { shownName } from './names.js';
 import type { RouteRef } from './route-store.js';
 
 // User-facing messages of the routing core. Each names the object (route as
@@ -18,10 +19,27 @@ export const pluginEntryMissing = (plugin: string, rollout: string, present: rea
 export const noCanaryStrategy = (rollout: string): string =>
   `rollout ${rollout} has no spec.strategy.canary; Gateway API traffic routing needs a canary strategy`;
 
-export const rolloutServiceMissing = (rollout: string, field: 'canaryService' | 'stableService'): string =>
+export const rolloutServiceMissing = (rollout: string, field: string): string =>
   `rollout ${rollout}: spec.strategy.canary.${field} must be a non-empty string (traffic routing splits between the stable and canary Services)`;
 
 export const mustBe = (path: string, what: string): string => `${path} must be ${what}`;
+
+const SERVICE_NAME_RULE = "a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
+
+export const serviceNameInvalid = (rollout: string, field: string, name: unknown): string =>
+  `rollout ${rollout}: ${field} ${shownName(name)} is not a valid Service name (${SERVICE_NAME_RULE})`;
+
+export const servicesIdentical = (rollout: string, a: string, b: string, name: string): string =>
+  `rollout ${rollout}: spec.strategy.canary.${a} and ${b} are both "${name}"; traffic routing needs two different Services (Argo Rollouts rejects this too)`;
+
+export const maxTrafficWeightInvalid = (rollout: string, value: unknown): string =>
+  `rollout ${rollout}: spec.strategy.canary.trafficRouting.maxTrafficWeight ${String(value)} must be a positive integer of at most 2147483647 (an int32 in Argo Rollouts' schema)`;
+
+export const ignoredKey = (key: string, why: string): string =>
+  `plugin config key "${key}" (from argoproj-labs/gatewayAPI) is accepted but has no effect: ${why}`;
+
+export const ruleNameWithoutRoute = (key: string, routeKey: string): string =>
+  `${key} names a rule of the route in ${routeKey}, which is not set`;
 
 export const unknownKey = (path: string, key: string, accepted: readonly string[]): string =>
   `${path ? `${path}: ` : ''}unknown key "${key}"; accepted keys: ${accepted.join(', ')}`;
@@ -49,6 +67,9 @@ export const additionalWeightInvalid = (index: number, weight: unknown, total: n
 export const additionalServiceMissing = (index: number): string =>
   `additionalDestinations[${index}].serviceName must be a non-empty string`;
 
+export const additionalServiceInvalid = (index: number, name: unknown): string =>
+  `additionalDestinations[${index}].serviceName ${shownName(name)} is not a valid Service name (${SERVICE_NAME_RULE})`;
+
 export const additionalServiceClash = (index: number, name: string): string =>
   `additionalDestinations[${index}].serviceName "${name}" is the stable or canary Service or listed twice`;
 
@@ -59,6 +80,9 @@ export const noWeightedRule = (ref: RouteRef, stable: string, canary: string, mi
   `${routeLabel(ref)}: no rule references both the stable Service "${stable}" and the canary Service "${canary}" in spec.rules[].backendRefs` +
   (missing.length ? `; missing: ${missing.join(', ')}` : '; they are referenced by different rules');
 
+export const noNamedWeightedRule = (ref: RouteRef, ruleName: string, stable: string, canary: string): string =>
+  `${routeLabel(ref)}: no rule named "${ruleName}" (the configured ruleName) references both the stable Service "${stable}" and the canary Service "${canary}"`;
+
 // --- managed (header and mirror) rules -------------------------------------------------------
 
 export const managedRouteUndeclared = (rollout: string, name: string, declared: readonly string[]): string =>
@@ -68,6 +92,9 @@ export const managedRouteNameMissing = (step: 'setHeaderRoute' | 'setMirrorRoute
 
 export const invalidRuleName = (name: string): string =>
   `managed route name "${name}" cannot be used as a Gateway API rule name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 253 characters)`;
+
+export const regexInvalid = (step: 'setHeaderRoute' | 'setMirrorRoute', name: string, field: string, pattern: string, why: string): string =>
+  `${step} "${name}": ${field} ${JSON.stringify(pattern.length > 200 ? `${pattern.slice(0, 200)}…` : pattern)} is not a valid RE2 regular expression (${why})`;
 
 export const headerNameMissing = (name: string, index: number): string =>
   `setHeaderRoute "${name}": match[${index}].headerName must be a non-empty string`;

@@ -3,7 +3,8 @@ import type { RouteObject, RouteRef } from './route-store.js';
 import { backendScope, refersTo, rulesOf, type ServicePair } from './rules.js';
 
 // Pinned routes send their clients to one version only (e.g. old.example.com → stable,
-// new.example.com → canary). The companion never writes them; it checks they still do that.
+// new.example.com → canary). The companion checks they still do that; it writes them only
+// with ping-pong, to follow a role flip (planPinnedRole).
 
 export type PinnedRole = 'stable' | 'canary';
 
@@ -23,4 +24,25 @@ export function pinnedViolations(route: RouteObject, ref: RouteRef, role: Pinned
   });
   if (!backends) out.push(msg.pinnedWithoutBackends(ref, role, service));
   return out;
+}
+
+/**
+ * With ping-pong the stable and canary Services swap at every promotion, so "always the new
+ * version" must move from one Service to the other. The route's backendRefs that name the
+ * opposite role's ping-pong Service get renamed (their name only; port, weight and filters
+ * stay). Null when nothing changes: always so in ordinary canaries, and with ping-pong until
+ * the next role flip. A route that references both Services is left to pinnedViolations.
+ */
+export function planPinnedRole(route: RouteObject, ref: RouteRef, role: PinnedRole, services: ServicePair, pingPong: boolean): RouteObject | null {
+  if (!pingPong) return null;
+  const want = services[role];
+  const other = role === 'stable' ? services.canary : services.stable;
+  const scope = backendScope(ref.namespace, services);
+  const refs = rulesOf(route).flatMap((rule) => rule.backendRefs ?? []);
+  if (refs.some((b) => refersTo(b, want, scope)) || !refs.some((b) => refersTo(b, other, scope))) return null;
+  const next = structuredClone(route);
+  for (const rule of rulesOf(next)) {
+    for (const b of rule.backendRefs ?? []) if (refersTo(b, other, scope)) b.name = want;
+  }
+  return next;
 }

@@ -56,9 +56,16 @@ export interface TrafficRouting {
   maxTrafficWeight?: number;
 }
 
+/** `canary.pingPong`: two long-lived Services that take turns being stable (Argo Rollouts ≥ 1.10 for plugin routers). */
+export interface PingPongSpec {
+  pingService?: string;
+  pongService?: string;
+}
+
 export interface CanaryStrategy {
   canaryService?: string;
   stableService?: string;
+  pingPong?: PingPongSpec;
   trafficRouting?: TrafficRouting;
   steps?: Record<string, unknown>[];
   [key: string]: unknown;
@@ -83,6 +90,8 @@ export interface Rollout {
     currentPodHash?: string;
     currentStepIndex?: number;
     blueGreen?: { activeSelector?: string; previewSelector?: string };
+    /** stablePingPong: which ping-pong Service is stable now, "ping" or "pong" (absent before the first promotion). */
+    canary?: { stablePingPong?: string; [key: string]: unknown };
     [key: string]: unknown;
   };
 }

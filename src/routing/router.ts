@@ -13,7 +13,8 @@ import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './
 import * as msg from './errors.js';
 import { GwConfigMapNeeded, gwConfigMapEntries, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
 import { headerRouteMatches } from './matches.js';
-import { pinnedViolations } from './pinned.js';
+import { pinnedViolations, planPinnedRole, type PinnedRole } from './pinned.js';
+import { assertHeaderRouteRegexes, assertMirrorRouteRegexes } from './regex.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 import { ROUTE_KINDS } from './route-kinds.js';
 import { combineErrors, errorText, RouteNotFoundError, type RouteObject, type RoutePlan, type RouteRef, type RouteStore } from './route-store.js';
@@ -64,6 +65,13 @@ interface LoadedRoute {
   route: RouteObject;
 }
 
+/** A pinned route as read now (undefined when missing) and the role it is pinned to. */
+interface PinnedRoute {
+  role: PinnedRole;
+  ref: RouteRef;
+  route?: RouteObject;
+}
+
 const OK: RpcResult = { error: '' };
 
 const refKey = (r: RouteRef): string => `${r.kind}/${r.namespace}/${r.name}`;
@@ -102,7 +110,8 @@ export class TrafficRouter implements TrafficRouterApi {
     return this.call(async () => {
       const cfg = this.config(rollout);
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
-      const [entries, violations] = await Promise.all([this.managedEntries(cfg, ctx), this.pinnedViolations(cfg, ctx)]);
+      const [entries, pinned] = await Promise.all([this.managedEntries(cfg, ctx), this.loadPinned(cfg, ctx)]);
+      const violations = this.pinnedViolations(cfg, pinned);
       if (violations.length) {
         this.onRouteChanged({ kind: RouteChangeKind.PinnedRouteViolation, rollout, routes: [], violations });
         // Moving traffic onto the canary past a broken pin could expose pinned clients; going
@@ -110,8 +119,25 @@ export class TrafficRouter implements TrafficRouterApi {
         if (want.canary > 0) throw new Error(msg.refusingWeight(want.canary, violations));
         this.warn(cfg, violations);
       }
+      // Ping-pong: a pinned route read with a pending role flip is planned and written with the
+      // managed routes (on its latest read: the flip may have been written meanwhile).
+      const pingPong = cfg.pingPong !== undefined;
+      const roles = new Map(pinned.map((p) => [refKey(p.ref), p.role]));
+      const flipping = pinned.filter(({ role, ref, route }) => route && planPinnedRole(route, ref, role, cfg.services, pingPong));
+      const ruleNames = new Map(entries.map((e) => [refKey(e.ref), e.ruleName]));
+      const flipEntries: ManagedRouteEntry[] = flipping.map(({ ref }) => ({ ref, useHeaderRoutes: false }));
       const change = { kind: RouteChangeKind.Weight, rollout, weight: want.canary };
-      await this.apply(entries, (route, ref) => applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel }), ctx, change);
+      await this.apply(
+        [...entries, ...flipEntries],
+        (route, ref) => {
+          const role = roles.get(refKey(ref));
+          if (role) return planPinnedRole(route, ref, role, cfg.services, pingPong);
+          const ruleName = ruleNames.get(refKey(ref));
+          return applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel, ruleName });
+        },
+        ctx,
+        change,
+      );
     });
   }
 
@@ -119,6 +145,7 @@ export class TrafficRouter implements TrafficRouterApi {
     return this.call(async () => {
       const cfg = this.config(rollout);
       const name = this.managedRouteName(cfg, headerRoute.name, 'setHeaderRoute');
+      await assertHeaderRouteRegexes(name, headerRoute.match ?? []);
       const headers = headerRouteMatches(name, headerRoute.match ?? []);
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => e.useHeaderRoutes);
       await this.applyManaged(cfg, entries, (rulesCtx) => (route, ref) => planHeaderRoute(route, ref, rulesCtx(ref), name, headers), ctx, { kind: RouteChangeKind.HeaderRoute, rollout, name });
@@ -133,6 +160,7 @@ export class TrafficRouter implements TrafficRouterApi {
       if (p !== undefined && !(Number.isInteger(p) && p >= 0 && p <= 100)) throw new Error(msg.mirrorPercentageInvalid(name, p));
       const percent = p === 100 ? undefined : p;
       const match = mirrorRoute.match ?? [];
+      await assertMirrorRouteRegexes(name, match);
       // Every managed route whose rules have request matches; TCP and TLS routes cannot mirror.
       const entries = (await this.managedEntries(cfg, ctx)).filter((e) => ROUTE_KINDS[e.ref.kind].requests !== undefined);
       await this.applyManaged(
@@ -156,7 +184,7 @@ export class TrafficRouter implements TrafficRouterApi {
       const routes = await this.loadManaged(cfg, ctx);
       const reasons: string[] = [];
       for (const { entry, route } of routes) {
-        const outcome = verifyRoute(route, entry.ref, cfg.services, want, cfg.requireAcceptedStatus);
+        const outcome = verifyRoute(route, entry.ref, cfg.services, want, cfg.requireAcceptedStatus, entry.ruleName);
         if (outcome.noParentStatus && !outcome.unverified) this.warnOnce(refKey(entry.ref), msg.verifiedWithoutParentStatus(entry.ref), cfg);
         if (!outcome.unverified) continue;
         const { route: name, parent, reason } = outcome.unverified;
@@ -186,7 +214,9 @@ export class TrafficRouter implements TrafficRouterApi {
   }
 
   private config(rollout: Rollout): RouterConfig {
-    return parseRouterConfig(rollout, this.pluginName);
+    const cfg = parseRouterConfig(rollout, this.pluginName);
+    for (const { key, why } of cfg.ignoredKeys ?? []) this.warnOnce(`ignored-key/${key}`, msg.ignoredKey(key, why), cfg);
+    return cfg;
   }
 
   private async call(body: () => Promise<void>): Promise<RpcResult> {
@@ -306,15 +336,18 @@ export class TrafficRouter implements TrafficRouterApi {
     return found;
   }
 
-  private async pinnedViolations(cfg: RouterConfig, ctx: CallContext | undefined): Promise<string[]> {
+  private async loadPinned(cfg: RouterConfig, ctx: CallContext | undefined): Promise<PinnedRoute[]> {
     const roles = (['stable', 'canary'] as const).flatMap((role) => cfg.pinned[role].map((ref) => ({ role, ref })));
-    const found = await Promise.all(
-      roles.map(async ({ role, ref }) => {
-        const route = await this.getIfExists(ref, ctx);
-        return route ? pinnedViolations(route, ref, role, cfg.services) : [msg.pinnedMissing(ref, role)];
-      }),
-    );
-    return found.flat();
+    return Promise.all(roles.map(async ({ role, ref }) => ({ role, ref, route: await this.getIfExists(ref, ctx) })));
+  }
+
+  /** Judged on the route as it will be once a pending ping-pong role flip is written. */
+  private pinnedViolations(cfg: RouterConfig, pinned: readonly PinnedRoute[]): string[] {
+    return pinned.flatMap(({ role, ref, route }) => {
+      if (!route) return [msg.pinnedMissing(ref, role)];
+      const planned = planPinnedRole(route, ref, role, cfg.services, cfg.pingPong !== undefined) ?? route;
+      return pinnedViolations(planned, ref, role, cfg.services);
+    });
   }
 
   /** Plans every route on its latest read; writes only when all plans succeed, and only routes that change. */
@@ -340,11 +373,11 @@ export class TrafficRouter implements TrafficRouterApi {
     const [loaded, services, violations] = await Promise.all([
       this.loadManaged(cfg, ctx),
       Promise.all((['stable', 'canary'] as const).map(async (role) => ({ role, exists: await this.store.serviceExists(cfg.rolloutNamespace, cfg.services[role], ctx) }))),
-      this.pinnedViolations(cfg, ctx),
+      this.loadPinned(cfg, ctx).then((pinnedRoutes) => this.pinnedViolations(cfg, pinnedRoutes)),
     ]);
     for (const { entry, route } of loaded) {
       try {
-        assertWeightedRule(route, entry.ref, cfg.services);
+        assertWeightedRule(route, entry.ref, cfg.services, entry.ruleName);
         readExperimentBackends(route, entry.ref);
         readManagedRules(route, entry.ref);
       } catch (e) {

@@ -1,7 +1,7 @@
 import type { RouteObject, RouteRef } from './route-store.js';
 import * as msg from './errors.js';
-import { backendScope, isWeightedRule, refersTo, routeNamespace, rulesOf, weightOf, type ServicePair } from './rules.js';
-import { assertWeightedRule, type DesiredWeights } from './weights.js';
+import { backendScope, refersTo, routeNamespace, rulesOf, weightOf, type ServicePair } from './rules.js';
+import { assertWeightedRule, isDrivenRule, type DesiredWeights } from './weights.js';
 
 // VerifyWeight for one route: the split is in place AND every parent that reports status has
 // accepted the current generation (so the data plane was told). A route without any parent
@@ -23,7 +23,7 @@ export interface VerifyOutcome {
   noParentStatus: boolean;
 }
 
-function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair, want: DesiredWeights): string | undefined {
+function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair, want: DesiredWeights, ruleName?: string): string | undefined {
   const wanted = [
     { service: services.stable, role: 'stable', weight: want.stable },
     { service: services.canary, role: 'canary', weight: want.canary },
@@ -31,7 +31,7 @@ function weightMismatch(route: RouteObject, ref: RouteRef, services: ServicePair
   ];
   const scope = backendScope(ref.namespace, services);
   for (const [index, rule] of rulesOf(route).entries()) {
-    if (!isWeightedRule(rule, services, ref.namespace)) continue;
+    if (!isDrivenRule(rule, services, ref.namespace, ruleName)) continue;
     for (const w of wanted) {
       const refs = (rule.backendRefs ?? []).filter((b) => refersTo(b, w.service, scope));
       if (!refs.length) return msg.verifyNoBackend(ref, index, w.role, w.service);
@@ -59,9 +59,16 @@ function parentsNotReady(route: RouteObject, ref: RouteRef): Unverified | undefi
 }
 
 /** Whether the route carries the desired weights and its parents accepted them. Throws on a route that cannot be split. */
-export function verifyRoute(route: RouteObject, ref: RouteRef, services: ServicePair, want: DesiredWeights, requireAccepted = false): VerifyOutcome {
-  assertWeightedRule(route, ref, services);
-  const mismatch = weightMismatch(route, ref, services, want);
+export function verifyRoute(
+  route: RouteObject,
+  ref: RouteRef,
+  services: ServicePair,
+  want: DesiredWeights,
+  requireAccepted = false,
+  ruleName?: string,
+): VerifyOutcome {
+  assertWeightedRule(route, ref, services, ruleName);
+  const mismatch = weightMismatch(route, ref, services, want, ruleName);
   if (mismatch) return { unverified: { route: msg.routeLabel(ref), reason: mismatch }, noParentStatus: false };
   if (!route.status?.parents?.length) {
     if (requireAccepted) return { unverified: { route: msg.routeLabel(ref), reason: msg.verifyNoParents(ref) }, noParentStatus: true };

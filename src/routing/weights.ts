@@ -7,6 +7,7 @@ import {
   writeExperimentBackends,
 } from './annotations.js';
 import * as msg from './errors.js';
+import { isServiceName } from './names.js';
 import type { WeightDestination } from './rollout.js';
 import type { RouteObject, RouteRef } from './route-store.js';
 import { backendScope, isWeightedRule, refersTo, ruleRefersTo, rulesOf, type BackendRef, type BackendScope, type Rule, type ServicePair } from './rules.js';
@@ -29,6 +30,8 @@ export function desiredWeights(weight: number, destinations: readonly WeightDest
   const additional = destinations.map((d, i) => {
     const service = d.serviceName;
     if (typeof service !== 'string' || service === '') throw new Error(msg.additionalServiceMissing(i));
+    // The name becomes a backendRef: a path, a control character or an overlong string must not.
+    if (!isServiceName(service)) throw new Error(msg.additionalServiceInvalid(i, service));
     if (seen.has(service)) throw new Error(msg.additionalServiceClash(i, service));
     seen.add(service);
     // Zero values arrive absent over gob: a missing weight is 0.
@@ -41,14 +44,20 @@ export function desiredWeights(weight: number, destinations: readonly WeightDest
   return { canary: weight, stable: total - weight - sum, additional };
 }
 
+/** A rule SetWeight drives: it references both Services and, with a ruleName, carries that name. */
+export const isDrivenRule = (rule: Rule, services: ServicePair, routeNs: string, ruleName?: string): boolean =>
+  isWeightedRule(rule, services, routeNs) && (ruleName === undefined || rule.name === ruleName);
+
 /**
  * Throws unless some rule the user wrote (not a companion-managed rule) references both
- * Services: a managed route that cannot be split is a configuration error.
+ * Services (and has the configured ruleName): a managed route that cannot be split is a
+ * configuration error.
  */
-export function assertWeightedRule(route: RouteObject, ref: RouteRef, services: ServicePair): void {
+export function assertWeightedRule(route: RouteObject, ref: RouteRef, services: ServicePair, ruleName?: string): void {
   const managed = managedRuleNames(readManagedRules(route, ref));
   const own = rulesOf(route).filter((r) => r.name === undefined || !managed.has(r.name));
-  if (own.some((r) => isWeightedRule(r, services, ref.namespace))) return;
+  if (own.some((r) => isDrivenRule(r, services, ref.namespace, ruleName))) return;
+  if (ruleName !== undefined) throw new Error(msg.noNamedWeightedRule(ref, ruleName, services.stable, services.canary));
   const missing = (['stable', 'canary'] as const)
     .filter((role) => !own.some((r) => ruleRefersTo(r, services[role], backendScope(ref.namespace, services))))
     .map((role) => `${role} Service "${services[role]}"`);
@@ -81,19 +90,21 @@ export interface WeightOptions {
   want: DesiredWeights;
   /** The in-progress label, put on while the canary weight is above 0; undefined when disabled. */
   inProgressLabel?: { key: string; value: string };
+  /** Only the rule of this name is driven (gatewayAPI's ruleName). */
+  ruleName?: string;
 }
 
 /** SetWeight for one route: the new route, or null when nothing changes. Pure. */
 export function applyWeights(current: RouteObject, ref: RouteRef, opts: WeightOptions): RouteObject | null {
   const { services, want } = opts;
-  assertWeightedRule(current, ref, services);
+  assertWeightedRule(current, ref, services, opts.ruleName);
   const owned = readExperimentBackends(current, ref);
   const listed = new Set(want.additional.map((d) => d.service));
   const dropped = new Set(owned.filter((s) => !listed.has(s)));
   const added = new Set<string>();
   const next = structuredClone(current);
   next.spec.rules = rulesOf(current).map((rule) =>
-    isWeightedRule(rule, services, ref.namespace) ? weighRule(rule, services, backendScope(ref.namespace, services), want, dropped, added) : rule,
+    isDrivenRule(rule, services, ref.namespace, opts.ruleName) ? weighRule(rule, services, backendScope(ref.namespace, services), want, dropped, added) : rule,
   );
   writeExperimentBackends(next, [...new Set([...owned.filter((s) => listed.has(s)), ...added])]);
   if (opts.inProgressLabel) setLabel(next, opts.inProgressLabel.key, want.canary > 0 ? opts.inProgressLabel.value : undefined);

@@ -82,12 +82,13 @@ describe('routing: parseRouterConfig', () => {
 
   it('rejects unknown keys, listing the accepted ones', () => {
     expect(failure({ httpRoutes: [{ name: 'a', useHeaderRoute: true }] })).to.equal(
-      `${prefix}httpRoutes[0]: unknown key "useHeaderRoute"; accepted keys: name, useHeaderRoutes`,
+      `${prefix}httpRoutes[0]: unknown key "useHeaderRoute"; accepted keys: name, ruleName, useHeaderRoutes`,
     );
     expect(failure({ httpRoute: 'a', pinnedRoute: {} })).to.equal(
-      `${prefix}unknown key "pinnedRoute"; accepted keys: configMap, disableInProgressLabel, grpcRoute, grpcRouteSelector, grpcRoutes, ` +
-        'httpRoute, httpRouteSelector, httpRoutes, inProgressLabelKey, inProgressLabelValue, namespace, pinnedRoutes, ' +
-        'requireAcceptedStatus, skipManagedRoutesOnSetWeight, tcpRoute, tcpRouteSelector, tcpRoutes, tlsRoute, tlsRouteSelector, tlsRoutes',
+      `${prefix}unknown key "pinnedRoute"; accepted keys: activeRolloutsAnnotationKey, configMap, disableInProgressLabel, grpcRoute, ` +
+        'grpcRouteRuleName, grpcRouteSelector, grpcRoutes, httpRoute, httpRouteRuleName, httpRouteSelector, httpRoutes, ' +
+        'inProgressLabelKey, inProgressLabelValue, namespace, pinnedRoutes, requireAcceptedStatus, skipManagedRoutesOnSetWeight, tcpRoute, ' +
+        'tcpRouteRuleName, tcpRouteSelector, tcpRoutes, tlsRoute, tlsRouteRuleName, tlsRouteSelector, tlsRoutes',
     );
   });
 
