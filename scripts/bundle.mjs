@@ -29,16 +29,9 @@ export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
  */
 export const PLUGIN_NODE_FLAGS = process.env.PLUGIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=1', '--max-old-space-size=64'];
 
-/** Builds the bundle; returns its path. */
-export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, singleFile = false } = {}) {
-  mkdirSync(outdir, { recursive: true });
-  rmSync(join(outdir, 'plugin-chunks'), { recursive: true, force: true });
-  await build({
-    entryPoints: { 'rollouts-companion-plugin': join(ROOT, 'src/cli/plugin-main.ts') },
-    outdir,
-    chunkNames: 'plugin-chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    splitting: !singleFile,
+/** esbuild options both bundles share: one ESM file for node 20 that needs no node_modules. */
+function nodeEsm(minify) {
+  return {
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -46,10 +39,9 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
     minify,
     sourcemap: false,
     legalComments: 'none',
-    // The startup log names the version and commit the bundle was built from (src/version.ts).
-    define: { ROLLOUTS_COMPANION_BUILD: JSON.stringify(buildInfo()) },
     logLevel: 'warning',
-    alias: { 'whatwg-url': join(ROOT, 'scripts/bundle-shims/whatwg-url.mjs') },
+    // `version` and the startup log name the release and commit built from (src/version.ts).
+    define: { ROLLOUTS_COMPANION_BUILD: JSON.stringify(buildInfo()) },
     // CommonJS dependencies (grpc-js, ...) call require() and read __dirname; give them both.
     banner: {
       js: [
@@ -61,6 +53,21 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
         'const __dirname = __dn(__filename);',
       ].join('\n'),
     },
+  };
+}
+
+/** Builds the bundle; returns its path. */
+export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, singleFile = false } = {}) {
+  mkdirSync(outdir, { recursive: true });
+  rmSync(join(outdir, 'plugin-chunks'), { recursive: true, force: true });
+  await build({
+    entryPoints: { 'rollouts-companion-plugin': join(ROOT, 'src/cli/plugin-main.ts') },
+    outdir,
+    chunkNames: 'plugin-chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: !singleFile,
+    ...nodeEsm(minify),
+    alias: { 'whatwg-url': join(ROOT, 'scripts/bundle-shims/whatwg-url.mjs') },
   });
   cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
   return join(outdir, BUNDLE_NAME);
@@ -97,23 +104,7 @@ export async function bundleCompanion({ outdir = join(ROOT, 'dist'), minify = fa
     entryPoints: { 'rollouts-companion': join(ROOT, 'src/cli/main.ts') },
     outdir,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minify,
-    legalComments: 'none',
-    logLevel: 'warning',
-    banner: {
-      js: [
-        "import { createRequire as __cr } from 'node:module';",
-        "import { fileURLToPath as __fu } from 'node:url';",
-        "import { dirname as __dn } from 'node:path';",
-        'const require = __cr(import.meta.url);',
-        'const __filename = __fu(import.meta.url);',
-        'const __dirname = __dn(__filename);',
-      ].join('\n'),
-    },
+    ...nodeEsm(minify),
   });
   cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
   return join(outdir, COMPANION_BUNDLE_NAME);
