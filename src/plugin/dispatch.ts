@@ -17,6 +17,26 @@ const rpcError = (message: string): RpcReply => ({ type: RpcErrorType, value: { 
  */
 export const PLUGIN_CALL_DEADLINE_MS = 10_000;
 
+/**
+ * What every `Plugin.*` call of either plugin kind starts with: the method name (an unknown
+ * one is a net/rpc error, as in Go's server), its CallContext (the plugin deadline, aborted
+ * with the session) and a debug log of how long it took.
+ */
+export function beginPluginCall<M extends string>(
+  serviceMethod: string,
+  methods: readonly M[],
+  logger: Logger,
+  session: AbortSignal | undefined,
+): { method: M; ctx: CallContext; log: (fields: Record<string, unknown>) => void } {
+  const method = serviceMethod.startsWith('Plugin.') ? serviceMethod.slice('Plugin.'.length) : '';
+  if (!(methods as readonly string[]).includes(method)) throw new Error(unknownMethod(serviceMethod));
+  const ctx: CallContext = { deadline: Date.now() + PLUGIN_CALL_DEADLINE_MS, ...(session ? { signal: session } : {}) };
+  const started = process.hrtime.bigint();
+  const log = (fields: Record<string, unknown>) =>
+    logger.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6, ...fields }, 'plugin call');
+  return { method: method as M, ctx, log };
+}
+
 export async function dispatchTrafficRouterCall(
   router: TrafficRouterApi,
   logger: Logger,
@@ -25,16 +45,9 @@ export async function dispatchTrafficRouterCall(
   /** Aborts when the plugin session closes: nobody is left to hear the answer. */
   session?: AbortSignal,
 ): Promise<RpcReply> {
-  const ctx: CallContext = { deadline: Date.now() + PLUGIN_CALL_DEADLINE_MS, ...(session ? { signal: session } : {}) };
-  const method = serviceMethod.startsWith('Plugin.') ? serviceMethod.slice('Plugin.'.length) : '';
-  if (!(TRAFFIC_ROUTER_METHODS as readonly string[]).includes(method)) {
-    throw new Error(unknownMethod(serviceMethod));
-  }
-  const started = process.hrtime.bigint();
-  const log = (fields: Record<string, unknown>) =>
-    logger.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6, ...fields }, 'plugin call');
+  const { method, ctx, log } = beginPluginCall(serviceMethod, TRAFFIC_ROUTER_METHODS, logger, session);
   try {
-    switch (method as TrafficRouterMethod) {
+    switch (method) {
       case 'Type': {
         const type = await router.type(ctx);
         log({});

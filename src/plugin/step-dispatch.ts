@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import type { CallContext } from '../routing/api.js';
-import { STEP_PLUGIN_METHODS, StepPhase, type StepContext, type StepPluginApi, type StepPluginMethod, type StepResult } from '../step/api.js';
-import { PLUGIN_CALL_DEADLINE_MS } from './dispatch.js';
-import { routerFailed, unknownMethod } from './errors.js';
+import { STEP_PLUGIN_METHODS, StepPhase, type StepContext, type StepPluginApi, type StepResult } from '../step/api.js';
+import { beginPluginCall } from './dispatch.js';
+import { routerFailed } from './errors.js';
 import { goRolloutToKube, goToKubeErrors, toKube } from './go-to-kube.js';
 import { BytesType, GobInterface, IntType, RpcErrorType, StringType, type GobTypeDescriptor } from './gob/index.js';
 import type { RpcReply } from './netrpc.js';
@@ -91,14 +90,9 @@ export async function dispatchStepCall(
   /** Aborts when the plugin session closes: nobody is left to hear the answer. */
   session?: AbortSignal,
 ): Promise<RpcReply> {
-  const ctx: CallContext = { deadline: Date.now() + PLUGIN_CALL_DEADLINE_MS, ...(session ? { signal: session } : {}) };
-  const method = serviceMethod.startsWith('Plugin.') ? serviceMethod.slice('Plugin.'.length) : '';
-  if (!(STEP_PLUGIN_METHODS as readonly string[]).includes(method)) throw new Error(unknownMethod(serviceMethod));
-  const started = process.hrtime.bigint();
-  const log = (fields: Record<string, unknown>) =>
-    logger.debug({ method, ms: Number(process.hrtime.bigint() - started) / 1e6, ...fields }, 'plugin call');
+  const { method, ctx, log } = beginPluginCall(serviceMethod, STEP_PLUGIN_METHODS, logger, session);
   try {
-    switch (method as StepPluginMethod) {
+    switch (method) {
       case 'Type': {
         const type = await step.type();
         log({});
