@@ -38,6 +38,10 @@ export interface CompanionServerOptions {
   step?: StepPluginApi;
   /** Runs each call (a tracing span continuing the caller's trace from its metadata). */
   around?: <T>(method: string, metadata: Record<string, string | undefined>, run: () => Promise<T>) => Promise<T>;
+  /** grpc-js options (message size, keepalive) and interceptors (callerGuard in auth.ts). */
+  grpcOptions?: grpc.ServerOptions;
+  /** Serve gRPC reflection; default true. */
+  reflection?: boolean;
 }
 
 interface Req {
@@ -54,7 +58,7 @@ type Handler = (req: Req, ctx: CallContext) => Promise<{ reply: object; result: 
 
 export function createCompanionServer(options: CompanionServerOptions): { server: grpc.Server; health: HealthImplementation } {
   const { routerFor, logger } = options;
-  const server = new grpc.Server();
+  const server = new grpc.Server(options.grpcOptions);
 
   const withRollout =
     (call: (router: TrafficRouterApi, rollout: Rollout, req: Req, ctx: CallContext) => Promise<RpcResult>): Handler =>
@@ -139,7 +143,7 @@ export function createCompanionServer(options: CompanionServerOptions): { server
 
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING', ...(options.step ? { [STEP_SERVICE_NAME]: 'SERVING' } : {}) });
   health.addToServer(server);
-  new ReflectionService(packageDefinition()).addToServer(server);
+  if (options.reflection !== false) new ReflectionService(packageDefinition()).addToServer(server);
   return { server, health };
 }
 

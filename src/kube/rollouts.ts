@@ -28,3 +28,17 @@ export async function readRollout(kube: KubeClient, namespace: string, name: str
     throw apiError(rolloutTarget(namespace, name), err, { server: kube.server });
   }
 }
+
+export const EXPERIMENT_RESOURCE = { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments' } as const;
+
+/** Metadata of the stored Experiment (whose ownerReferences say which Rollout created it), or undefined when there is none. */
+export async function readExperimentMeta(kube: KubeClient, namespace: string, name: string): Promise<Rollout['metadata'] | undefined> {
+  const custom = kube.api(CustomObjectsApi);
+  try {
+    const experiment = (await kube.call(() => custom.getNamespacedCustomObject({ ...EXPERIMENT_RESOURCE, namespace, name }))) as { metadata: Rollout['metadata'] };
+    return experiment.metadata;
+  } catch (err) {
+    if (apiErrorInfo(err).status === 404) return undefined;
+    throw apiError(`reading Experiment ${namespace}/${name}`, err);
+  }
+}

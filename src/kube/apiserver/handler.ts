@@ -12,6 +12,7 @@ import { StatusError, badRequest, conflict, failure, notFound, type KubeStatus }
 import { asVersion, type Store } from './store.js';
 import { isPlainObject, type KubeObject } from './types.js';
 import type { WatchHub } from './watch.js';
+import { isTokenReviewPath, type TokenAuthority } from './token-review.js';
 
 export interface RequestLogEntry {
   method: string;
@@ -30,6 +31,7 @@ export interface HandlerContext {
   faults: Faults;
   requestLog: RequestLogEntry[];
   requestLogLimit: number;
+  tokens: TokenAuthority;
   /** host:port, for the /api document. */
   serverAddress(): string;
   /** Counts each resource request by verb. */
@@ -240,6 +242,7 @@ function route(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, u
     return;
   }
   if (segments.join('/') === 'openapi/v2') return sendOpenApiV2(req, res);
+  if (isTokenReviewPath(segments) && req.method === 'POST') return sendJson(res, 201, ctx.tokens.review(parseBody(body, (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase())));
   const doc = nonResourceDocument(ctx, segments);
   if (doc !== null) return sendJson(res, 200, doc);
 

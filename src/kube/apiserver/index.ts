@@ -12,6 +12,7 @@ import { splitApiVersion } from './resources.js';
 import { asVersion, Store } from './store.js';
 import type { KubeObject } from './types.js';
 import { WatchHub } from './watch.js';
+import { TokenAuthority } from './token-review.js';
 
 export type { FaultRule, Faults, RequestInfo, Verb, DownMode } from './faults.js';
 export type { RequestLogEntry } from './handler.js';
@@ -21,6 +22,7 @@ export type { KubeMeta, KubeObject } from './types.js';
 export { SIMULATED_GATEWAY_CONTROLLER } from './gateway-simulator.js';
 export { RESOURCES, type ResourceDef } from './resources.js';
 export { GatewayApiChannel, type GatewayApiCrds } from './pruning.js';
+export { serviceAccountSubject, API_SERVER_AUDIENCE, type TokenAuthority, type TokenSubject } from './token-review.js';
 
 export interface ApiServerOptions {
   /** Default 127.0.0.1. */
@@ -69,6 +71,8 @@ export interface ApiServer {
   requestsByVerb(): Partial<Record<Verb, number>>;
   /** Zeroes the connection count and the verb counts (not the request log). */
   resetCounters(): void;
+  /** Issues the bearer tokens its TokenReview endpoint answers for. */
+  readonly tokens: TokenAuthority;
 }
 
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiServer> {
@@ -112,10 +116,12 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     stopListening,
     startListening: listen,
   });
+  const tokens = new TokenAuthority();
   const handler = createHandler({
     store,
     watches,
     faults,
+    tokens,
     requestLog,
     requestLogLimit: opts.requestLogLimit ?? 10_000,
     serverAddress: () => `${host}:${port}`,
@@ -180,5 +186,6 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
       connections = 0;
       for (const k of Object.keys(byVerb)) delete byVerb[k as Verb];
     },
+    tokens,
   };
 }

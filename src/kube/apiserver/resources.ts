@@ -65,6 +65,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   custom(GATEWAY_GROUP, ['v1alpha2'], 'tcproutes', 'TCPRoute', true, ['tcproute']),
   custom(GATEWAY_GROUP, ['v1alpha2'], 'tlsroutes', 'TLSRoute', true, ['tlsroute']),
   custom('argoproj.io', ['v1alpha1'], 'rollouts', 'Rollout', true, ['ro']),
+  custom('argoproj.io', ['v1alpha1'], 'experiments', 'Experiment', true, ['exp']),
 ];
 
 export const ROUTE_PLURALS: ReadonlySet<string> = new Set(['httproutes', 'grpcroutes', 'tcproutes', 'tlsroutes']);
