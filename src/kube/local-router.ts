@@ -6,6 +6,7 @@ import { KubeClient, type KubeClientOptions } from './client.js';
 import { KubeRouteStore, type RouteStoreEvents } from './route-store.js';
 import { recordRouteChanges, type EventRecorder } from './events.js';
 import type { RouteStore } from '../routing/route-store.js';
+import { requireNamespaceConsent } from '../security/consent.js';
 
 // The routing core wired to Kubernetes: what `serve` runs, and what the plugin runs in
 // in-process mode (with the controller's own service account).
@@ -20,17 +21,21 @@ export interface LocalRouterOptions extends KubeClientOptions {
   store?: RouteStore;
   /** Kubernetes Events on the Rollout for each route change. */
   recorder?: EventRecorder;
+  /** Let Rollouts use routes of other namespaces without the routes' consent (see src/security/consent.ts). */
+  allowCrossNamespaceRoutes?: boolean;
 }
 
 export function createLocalRouter(options: LocalRouterOptions): TrafficRouterApi {
   const store = options.store ?? new KubeRouteStore(options.client ?? new KubeClient(options), options.events);
   const logger = options.logger;
-  return new TrafficRouter({
+  const pluginName = options.pluginName ?? DEFAULT_PLUGIN_NAME;
+  const router = new TrafficRouter({
     store,
-    pluginName: options.pluginName ?? DEFAULT_PLUGIN_NAME,
+    pluginName,
     onWarning: (message: string, fields?: Record<string, unknown>) => logger.warn(fields ?? {}, message),
     ...(options.recorder ? { onRouteChanged: recordRouteChanges(options.recorder) } : {}),
   });
+  return requireNamespaceConsent(router, { store, pluginName, allowCrossNamespace: options.allowCrossNamespaceRoutes });
 }
 
 /** Routers kept for plugin names seen recently; the name comes from requests, so the cache must not grow with them. */

@@ -2,10 +2,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { apiError, apiErrorInfo } from '../kube/api-error.js';
 import type { KubeClient } from '../kube/client.js';
 import { readExperimentMeta, readRollout } from '../kube/rollouts.js';
-import type { RpcResult, TrafficRouterApi, VerifyResult } from '../routing/api.js';
-import { Verified } from '../routing/api.js';
+import type { TrafficRouterApi } from '../routing/api.js';
 import type { ObjectMeta, Rollout, WeightDestination } from '../routing/rollout.js';
-import { errorText } from '../routing/router.js';
+import { checkedRouter } from './checked-router.js';
 import * as msg from './errors.js';
 
 // The companion never acts on the Rollout a request carries: a caller could write any routes,
@@ -22,14 +21,6 @@ export interface RolloutGuardOptions {
 
 /** Returns the router for a `trafficRouting.plugins` key ('' = the default one), as the gRPC server asks. */
 export type RouterFor = (pluginName: string) => TrafficRouterApi;
-
-/** The arguments of a TrafficRouterApi method after its first `N` (the call context, whatever it holds). */
-type Drop<T extends unknown[], N extends number, Seen extends unknown[] = []> = Seen['length'] extends N
-  ? T
-  : T extends [unknown?, ...infer R]
-    ? Drop<R, N, [...Seen, unknown]>
-    : T;
-type Rest<M extends keyof TrafficRouterApi, N extends number> = Drop<Parameters<TrafficRouterApi[M]>, N>;
 
 const ownedBy = (meta: ObjectMeta | undefined, kind: string, match: (ref: { kind?: string; name?: string; uid?: string }) => boolean) =>
   ((meta?.ownerReferences as { kind?: string; name?: string; uid?: string; apiVersion?: string }[] | undefined) ?? []).find(
@@ -78,38 +69,5 @@ export function guardRollouts(inner: TrafficRouterApi, options: RolloutGuardOpti
     return rollout;
   };
 
-  const guarded = async (sent: Rollout, destinations: readonly WeightDestination[], run: (rollout: Rollout) => Promise<RpcResult>): Promise<RpcResult> => {
-    let rollout: Rollout;
-    try {
-      rollout = await stored(sent, destinations);
-    } catch (err) {
-      return { error: errorText(err) };
-    }
-    return run(rollout);
-  };
-
-  return {
-    initPlugin: (rollout?: Rollout, ...rest: Rest<'initPlugin', 1>) =>
-      rollout ? guarded(rollout, [], (r) => inner.initPlugin(r, ...rest)) : inner.initPlugin(rollout, ...rest),
-    updateHash: (rollout, canaryHash, stableHash, ds, ...rest: Rest<'updateHash', 4>) =>
-      guarded(rollout, ds, (r) => inner.updateHash(r, canaryHash, stableHash, ds, ...rest)),
-    setWeight: (rollout, weight, ds, ...rest: Rest<'setWeight', 3>) =>
-      guarded(rollout, ds, (r) => inner.setWeight(r, weight, ds, ...rest)),
-    setHeaderRoute: (rollout, headerRoute, ...rest: Rest<'setHeaderRoute', 2>) =>
-      guarded(rollout, [], (r) => inner.setHeaderRoute(r, headerRoute, ...rest)),
-    setMirrorRoute: (rollout, mirrorRoute, ...rest: Rest<'setMirrorRoute', 2>) =>
-      guarded(rollout, [], (r) => inner.setMirrorRoute(r, mirrorRoute, ...rest)),
-    removeManagedRoutes: (rollout, ...rest: Rest<'removeManagedRoutes', 1>) =>
-      guarded(rollout, [], (r) => inner.removeManagedRoutes(r, ...rest)),
-    verifyWeight: async (rollout, weight, ds, ...rest: Rest<'verifyWeight', 3>): Promise<VerifyResult> => {
-      let stored_: Rollout;
-      try {
-        stored_ = await stored(rollout, ds);
-      } catch (err) {
-        return { verified: Verified.NotVerified, error: errorText(err) };
-      }
-      return inner.verifyWeight(stored_, weight, ds, ...rest);
-    },
-    type: (...args) => inner.type(...args),
-  };
+  return checkedRouter(inner, stored);
 }
