@@ -48,6 +48,9 @@ export function callCommand(): Command {
     .option('--status <json>', 'step status from the last Run (default: the one in status.canary.stepPluginStatuses)', yamlValue<unknown>)
     .option('--kubeconfig <file>', 'where to read (and with --record write) a Rollout given by name')
     .option('--record', 'store the step reply in the Rollout\'s status as the controller does (Rollout by name)', false)
+    .option('--token-file <file>', 'ServiceAccount token to authenticate with (e.g. from `kubectl create token argo-rollouts -n argo-rollouts --audience rollouts-companion`)')
+    .option('--tls', 'connect with TLS')
+    .option('--ca <file>', 'CA bundle to verify the companion (implies --tls)')
     .action(async (methodArg: string | undefined, opts) => {
       if ((STEP_CALL_METHODS as readonly string[]).includes(methodArg ?? '')) {
         if (!opts.rollout) throw new Error(`${methodArg} needs --rollout <name|file>`);
@@ -72,7 +75,13 @@ export function callCommand(): Command {
       if (method === 'SetHeaderRoute' && !opts.headerRoute) throw new Error('SetHeaderRoute needs --header-route');
       if (method === 'SetMirrorRoute' && !opts.mirrorRoute) throw new Error('SetMirrorRoute needs --mirror-route');
       const rollout = opts.rollout ? await readRollout(opts.rollout, opts.namespace) : undefined;
-      const router = createRemoteRouter({ address: opts.address, pluginName: opts.pluginName, deadlineMs: opts.deadline });
+      const router = createRemoteRouter({
+        address: opts.address,
+        pluginName: opts.pluginName,
+        deadlineMs: opts.deadline,
+        tokenFile: opts.tokenFile,
+        tls: opts.ca ? { caFile: opts.ca } : Boolean(opts.tls),
+      });
       const destinations: WeightDestination[] = opts.additionalDestinations ?? [];
       try {
         const reply = await invoke(method, router, rollout, opts, destinations);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { createPluginLogger } from '../plugin/hclog.js';
 import { runPlugin } from '../plugin/run.js';
@@ -16,6 +17,8 @@ export interface PluginCommandOptions {
   companion?: string;
   companionTls?: boolean;
   companionCa?: string;
+  companionTokenFile?: string;
+  allowCrossNamespaceRoutes?: boolean;
   deadline?: number;
   kubeconfig?: string;
   kubeQps?: number;
@@ -53,6 +56,8 @@ export function pluginCommand(): Command {
     .option('--companion <host:port>', 'forward every call to a running companion over gRPC instead of driving routes in-process')
     .option('--companion-tls', 'use TLS to reach the companion')
     .option('--companion-ca <file>', 'CA bundle to verify the companion (implies --companion-tls)')
+    .option('--companion-token-file <file>', 'ServiceAccount token sent to the companion (default: the projected token deploy/plugin mounts, when present)')
+    .option('--allow-cross-namespace-routes', 'in-process mode: let Rollouts use routes of other namespaces without the routes\' consent annotation')
     .option('--deadline <ms>', 'per-call deadline in remote mode', positive('milliseconds'))
     .option('--kubeconfig <path>', 'kubeconfig for in-process mode (default: KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--kube-qps <n>', 'in-process mode: API requests per second (the controller pod\'s budget is shared)', positive('requests per second'))
@@ -82,7 +87,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   };
   const chooseRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
     if (options.companion) {
-      const { createRemoteRouter } = await import('../grpc/client.js');
+      const { createRemoteRouter, DEFAULT_COMPANION_TOKEN_FILE } = await import('../grpc/client.js');
       const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
       logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
       return createRemoteRouter({
@@ -91,6 +96,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
         tls,
         deadlineMs: options.deadline,
         ...observability.remote(),
+        tokenFile: options.companionTokenFile ?? (existsSync(DEFAULT_COMPANION_TOKEN_FILE) ? DEFAULT_COMPANION_TOKEN_FILE : undefined),
       });
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
@@ -104,6 +110,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     return createLocalRouter({
       pluginName: options.pluginName,
       client,
+      allowCrossNamespaceRoutes: options.allowCrossNamespaceRoutes,
       logger,
       ...(await observability.localRouter(client)),
     });

@@ -1,6 +1,5 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -12,6 +11,10 @@ import { localRouters } from '../kube/local-router.js';
 import { createLocalStep } from '../kube/local-step.js';
 import { gateMetricsObserver } from '../step/gate-metrics.js';
 import { createCompanionServer, listen, routeGrpcLogs } from '../grpc/server.js';
+import { callerGuard, DEFAULT_CALLER_LIMITS } from '../grpc/auth.js';
+import { DEFAULT_ALLOWED_CALLERS, DEFAULT_AUDIENCE, TokenReviewer } from '../security/token-review.js';
+import { guardedRouters } from '../security/rollout-guard.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, hardenedServerOptions, isLoopback, reloadingTlsCredentials } from '../security/transport.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startHealthServer } from '../observability/health.js';
 import { countConnections, kubeRequestMetrics } from '../observability/instrument.js';
@@ -45,6 +48,18 @@ interface ServeOptions {
   kubeBurst: number;
   tlsCert?: string;
   tlsKey?: string;
+  tlsRefreshSeconds: number;
+  trafficRouter: boolean;
+  insecureAllowUnauthenticated: boolean;
+  tokenAudience: string;
+  allowedCallers: string[];
+  reflection: boolean;
+  allowCrossNamespaceRoutes: boolean;
+  maxMessageBytes: number;
+  callerMaxInFlight: number;
+  callerQps: number;
+  callerBurst: number;
+  maxCallSeconds: number;
   longLivedCanaries: boolean;
   attachLabel: string;
   namespaces?: string[];
@@ -73,6 +88,18 @@ export function serveCommand(): Command {
     .option('--kube-burst <n>', 'API-server request burst', Number, DEFAULT_BURST)
     .option('--tls-cert <file>', 'serve gRPC over TLS with this certificate')
     .option('--tls-key <file>', 'private key for --tls-cert')
+    .option('--tls-refresh-seconds <n>', 'how often the TLS files are re-read (certificate rotation without restart)', Number, 60)
+    .option('--no-traffic-router', 'no gRPC server: only long-lived canaries (run the two halves under separate service accounts)')
+    .option('--insecure-allow-unauthenticated', 'accept gRPC calls without a ServiceAccount token (needed to listen beyond loopback without authentication)', false)
+    .option('--token-audience <aud>', 'audience callers\' projected tokens must carry', DEFAULT_AUDIENCE)
+    .option('--allowed-callers <a,b>', 'usernames or groups that may call TrafficRouter', list, [...DEFAULT_ALLOWED_CALLERS])
+    .option('--no-reflection', 'do not serve gRPC server reflection')
+    .option('--allow-cross-namespace-routes', 'let Rollouts use routes of other namespaces without the routes\' consent annotation', false)
+    .option('--max-message-bytes <n>', 'largest gRPC request accepted', Number, DEFAULT_MAX_MESSAGE_BYTES)
+    .option('--caller-max-in-flight <n>', 'calls one caller may have in progress', Number, DEFAULT_CALLER_LIMITS.maxInFlight)
+    .option('--caller-qps <n>', 'calls per second one caller may make (sustained)', Number, DEFAULT_CALLER_LIMITS.ratePerSecond)
+    .option('--caller-burst <n>', 'calls one caller may make in a burst', Number, DEFAULT_CALLER_LIMITS.burst)
+    .option('--max-call-seconds <n>', 'longest any call may take, whatever deadline the caller set', Number, DEFAULT_CALLER_LIMITS.maxCallMs / 1000)
     .option('--no-long-lived-canaries', 'do not relabel attached pods')
     .option('--attach-label <key>', 'pod label naming the Rollout a long-lived canary follows', DEFAULT_ATTACH_LABEL)
     .option('--namespaces <a,b>', 'limit long-lived canaries to these namespaces', list)
@@ -133,30 +160,7 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
     onWrite: (kind) => metrics.routeWrites.inc({ kind }),
     onConflict: (kind) => metrics.routeConflicts.inc({ kind }),
   };
-  const routerFor = localRouters({
-    client: kube,
-    recorder,
-    ...(tracing ? { store: tracing.traceStore(new KubeRouteStore(kube, storeEvents)) } : {}),
-    logger,
-    defaultPluginName: opts.pluginName,
-    events: storeEvents,
-  });
-  const { server, health } = createCompanionServer({
-    routerFor,
-    step: createLocalStep({ client: kube, logger, gateObserver: gateMetricsObserver(metrics) }),
-    logger,
-    ...(tracing ? { around: tracing.serverCall } : {}),
-    observe: (method, result, seconds) => {
-      metrics.rpcRequests.inc({ method, result });
-      metrics.rpcDuration.observe({ method }, seconds);
-    },
-  });
-  const credentials =
-    opts.tlsCert && opts.tlsKey
-      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(opts.tlsCert), private_key: readFileSync(opts.tlsKey) }])
-      : grpc.ServerCredentials.createInsecure();
-  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
-  const port = await listen(server, opts.listen, credentials);
+  const grpcServer = opts.trafficRouter ? await startTrafficRouter(opts, logger, kube, metrics, Boolean(dev), { recorder, storeEvents, tracing }) : undefined;
   if (dev) {
     await dev.writeKubeconfig();
     logger.warn(
@@ -188,16 +192,22 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   });
 
   logger.info(
-    { grpc: `${opts.listen.replace(/:\d+$/, '')}:${port}`, http: http.address, cluster: dev ? 'dev' : kube.server, longLivedCanaries: Boolean(canaries) },
+    {
+      grpc: grpcServer?.address ?? 'off',
+      authentication: grpcServer ? grpcServer.authentication : undefined,
+      http: http.address,
+      cluster: dev ? 'dev' : kube.server,
+      longLivedCanaries: Boolean(canaries),
+    },
     'rollouts-companion serving',
   );
-  if (dev) printDevBanner(dev, `${opts.listen.replace(/:\d+$/, '')}:${port}`, http.address);
+  if (dev) printDevBanner(dev, grpcServer?.address ?? 'off', http.address, grpcServer?.authentication ?? 'off');
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    health.setStatus('', 'NOT_SERVING');
+    grpcServer?.health.setStatus('', 'NOT_SERVING');
     await canaries?.stop();
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await new Promise<void>((resolve) => (grpcServer ? grpcServer.server.tryShutdown(() => resolve()) : resolve()));
     await http.close();
     await dev?.close();
     process.exit(0);
@@ -205,7 +215,65 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown(signal));
 }
 
-function printDevBanner(dev: DevCluster, grpcAddress: string, httpAddress: string): void {
+interface RouterWiring {
+  recorder: EventRecorder;
+  storeEvents: RouteStoreEvents;
+  tracing: Awaited<ReturnType<typeof import('../observability/tracing.js').startTracing>> | undefined;
+}
+
+async function startTrafficRouter(opts: ServeOptions, logger: Logger, kube: KubeClient, metrics: ReturnType<typeof createMetrics>, dev: boolean, wiring: RouterWiring) {
+  const { recorder, storeEvents, tracing } = wiring;
+  // Dev mode on loopback is the one place calls go unauthenticated without being told to.
+  const authenticate = !dev && !opts.insecureAllowUnauthenticated;
+  if (!authenticate && !isLoopback(opts.listen) && !opts.insecureAllowUnauthenticated) throw new Error(unauthenticatedBeyondLoopback(opts.listen));
+  if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  const routerFor = guardedRouters(
+    localRouters({
+      client: kube,
+      recorder,
+      ...(tracing ? { store: tracing.traceStore(new KubeRouteStore(kube, storeEvents)) } : {}),
+      logger,
+      defaultPluginName: opts.pluginName,
+      allowCrossNamespaceRoutes: opts.allowCrossNamespaceRoutes,
+      events: storeEvents,
+    }),
+    { kube, pluginName: opts.pluginName },
+  );
+  const guard = callerGuard({
+    ...(authenticate ? { reviewer: new TokenReviewer(kube, { audience: opts.tokenAudience }) } : {}),
+    allowed: opts.allowedCallers,
+    limits: { maxInFlight: opts.callerMaxInFlight, ratePerSecond: opts.callerQps, burst: opts.callerBurst, maxCallMs: opts.maxCallSeconds * 1000 },
+    onRefused: ({ method, caller, code, reason }) => {
+      const name = method.slice(method.lastIndexOf('/') + 1);
+      metrics.rpcRequests.inc({ method: name, result: 'refused' });
+      logger.warn({ method: name, caller, code: grpc.status[code], reason }, `${name} refused`);
+    },
+  });
+  const { server, health } = createCompanionServer({
+    routerFor,
+    step: createLocalStep({ client: kube, logger, gateObserver: gateMetricsObserver(metrics) }),
+    logger,
+    ...(tracing ? { around: tracing.serverCall } : {}),
+    reflection: opts.reflection,
+    grpcOptions: hardenedServerOptions({ maxMessageBytes: opts.maxMessageBytes, interceptors: [guard] }),
+    observe: (method, result, seconds) => {
+      metrics.rpcRequests.inc({ method, result });
+      metrics.rpcDuration.observe({ method }, seconds);
+    },
+  });
+  const credentials =
+    opts.tlsCert && opts.tlsKey
+      ? reloadingTlsCredentials({ certFile: opts.tlsCert, keyFile: opts.tlsKey, refreshMs: opts.tlsRefreshSeconds * 1000 })
+      : grpc.ServerCredentials.createInsecure();
+  const port = await listen(server, opts.listen, credentials);
+  const authentication = authenticate ? `ServiceAccount token (audience ${opts.tokenAudience}) for ${opts.allowedCallers.join(', ')}` : 'NONE';
+  return { server, health, address: `${opts.listen.replace(/:\d+$/, '')}:${port}`, authentication };
+}
+
+const unauthenticatedBeyondLoopback = (listen: string): string =>
+  `refusing to serve gRPC on ${listen} without authentication: listen on 127.0.0.1, or pass --insecure-allow-unauthenticated if a network policy or sidecar stands in front`;
+
+function printDevBanner(dev: DevCluster, grpcAddress: string, httpAddress: string, authentication: string): void {
   const kc = dev.kubeconfigPath;
   process.stderr.write(
     [
@@ -217,6 +285,7 @@ function printDevBanner(dev: DevCluster, grpcAddress: string, httpAddress: strin
       dev.gateway
         ? `  gateway:     ${dev.gateway.url}  (routes requests by the HTTPRoutes to built-in "stable" and "canary" backends)`
         : '  gateway:     off (--no-gateway): routes get no status; VerifyWeight judges by weights alone',
+      `  auth:        ${authentication === 'NONE' ? 'NONE: any process that can reach the gRPC port may move traffic (dev mode only)' : authentication}`,
       '',
       '  try:',
       `    npx rollouts-companion call SetWeight --rollout examples/pinned-routes/rollout.yaml --weight 10`,

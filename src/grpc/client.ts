@@ -17,7 +17,16 @@ export interface RemoteRouterOptions {
   deadlineMs?: number;
   /** Extra metadata for each call, read when the call starts (W3C trace context). */
   metadata?: () => Record<string, string>;
+  /** A ServiceAccount token file (projected, rotated by the kubelet) sent with every call. */
+  tokenFile?: string;
 }
+
+/** Where deploy/plugin mounts the controller's projected token for the companion's audience. */
+export const DEFAULT_COMPANION_TOKEN_FILE = '/var/run/secrets/rollouts-companion/token';
+
+// The kubelet rotates a projected token at 80 % of its lifetime (at least 10 minutes): re-reading
+// it every minute always sends a valid one.
+const TOKEN_REREAD_MS = 60_000;
 
 export const DEFAULT_DEADLINE_MS = 10_000;
 
@@ -36,15 +45,30 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
   // Nothing is forwarded to a companion whose contract version this build cannot use.
   const contract = companionContractGate({ address: options.address, credentials, deadlineMs });
 
+  let token: { value: string; readAt: number } | undefined;
+  const metadata = (): grpc.Metadata => {
+    const md = new grpc.Metadata();
+    if (!options.tokenFile) return md;
+    if (!token || Date.now() - token.readAt > TOKEN_REREAD_MS) {
+      try {
+        token = { value: readFileSync(options.tokenFile, 'utf8').trim(), readAt: Date.now() };
+      } catch (err) {
+        throw new Error(`cannot read the token file ${options.tokenFile}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    md.set('authorization', `Bearer ${token.value}`);
+    return md;
+  };
+
   // The caller's own deadline and cancellation travel on to the companion.
   const unary = <T>(method: string, request: object, ctx?: CallContext): Promise<T> =>
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Function>)[method]!;
       const deadline = Math.min(Date.now() + deadlineMs, ctx?.deadline ?? Infinity);
       const onAbort = () => call.cancel();
-      const metadata = new grpc.Metadata();
-      for (const [key, value] of Object.entries(options.metadata?.() ?? {})) metadata.set(key, value);
-      const call = fn.call(client, request, metadata, { deadline }, (err: grpc.ServiceError | null, reply: T) => {
+      const md = metadata();
+      for (const [key, value] of Object.entries(options.metadata?.() ?? {})) md.set(key, value);
+      const call = fn.call(client, request, md, { deadline }, (err: grpc.ServiceError | null, reply: T) => {
         ctx?.signal?.removeEventListener('abort', onAbort);
         if (err) reject(err);
         else resolve(reply);
@@ -55,6 +79,7 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
 
   const describe = (method: string, err: unknown): string => {
     const e = err as grpc.ServiceError;
+    if (e.code === undefined) return (err as Error).message;
     if (e.code === grpc.status.DEADLINE_EXCEEDED) return `companion ${options.address} did not answer ${method} within ${deadlineMs} ms`;
     // grpc-js appends an empty "Resolution note:" to connection failures.
     if (e.code === grpc.status.UNAVAILABLE) return `companion ${options.address} is unavailable: ${e.details.replace(/\s*Resolution note:\s*$/, '')}`;
