@@ -43,13 +43,17 @@ describe('deploy/ and examples/ manifests', () => {
   });
 
   it('run the companion non-root with liveness and readiness probes', async () => {
-    const [deployment] = await docs(join(ROOT, 'deploy', 'companion', 'deployment.yaml'));
-    const pod = deployment!.spec.template.spec;
-    expect(pod.securityContext.runAsNonRoot).to.equal(true);
-    const container = pod.containers[0];
-    expect(container.securityContext).to.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
-    expect(container.livenessProbe.httpGet.path).to.equal('/healthz');
-    expect(container.readinessProbe).to.have.property('grpc');
-    expect(container.args).to.include('--leader-election');
+    for (const file of ['deployment.yaml', 'deployment-relabeller.yaml']) {
+      const [deployment] = await docs(join(ROOT, 'deploy', 'companion', file));
+      const pod = deployment!.spec.template.spec;
+      expect(pod.securityContext.runAsNonRoot, file).to.equal(true);
+      const container = pod.containers[0];
+      expect(container.securityContext, file).to.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+      expect(container.livenessProbe.httpGet.path, file).to.equal('/healthz');
+      // gRPC is TLS-only, which the kubelet's gRPC probe cannot speak.
+      expect(container.readinessProbe.httpGet.path, file).to.equal('/readyz');
+    }
+    const [relabeller] = await docs(join(ROOT, 'deploy', 'companion', 'deployment-relabeller.yaml'));
+    expect(relabeller!.spec.template.spec.containers[0].args).to.include('--leader-election');
   });
 });
