@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as msg from '../security/errors.js';
-import { isAllowed, TokenRejectedError, type Identity } from '../security/token-review.js';
+import { isAllowed, TokenRejectedError, TooManyReviewsError, type Identity } from '../security/token-review.js';
 
 // The companion's front door, as one grpc-js server interceptor in front of every service but
 // health and reflection: who is calling (ServiceAccount token → TokenReview), may they
@@ -35,7 +35,7 @@ export interface Refusal {
 
 export interface CallerGuardOptions {
   /** Checks a bearer token. Absent: no authentication (dev mode, or serve --insecure-allow-unauthenticated). */
-  reviewer?: { review(token: string): Promise<Identity> };
+  reviewer?: { review(token: string, source: string): Promise<Identity> };
   /** Usernames or groups that may call; ignored without a reviewer. */
   allowed: readonly string[];
   limits?: Partial<CallerLimits>;
@@ -96,9 +96,10 @@ export function callerGuard(options: CallerGuardOptions): grpc.ServerInterceptor
       if (!token) throw new Status(grpc.status.UNAUTHENTICATED, msg.TOKEN_MISSING);
       let identity: Identity;
       try {
-        identity = await options.reviewer.review(token);
+        identity = await options.reviewer.review(token, caller);
       } catch (err) {
         if (err instanceof TokenRejectedError) throw new Status(grpc.status.UNAUTHENTICATED, err.message);
+        if (err instanceof TooManyReviewsError) throw new Status(grpc.status.RESOURCE_EXHAUSTED, err.message);
         throw new Status(grpc.status.UNAVAILABLE, (err as Error).message);
       }
       caller = identity.username;

@@ -7,6 +7,8 @@ export const tokenRejected = (reason: string): string => `token rejected by Toke
 
 export const tokenReviewFailed = (detail: string): string => `cannot check the caller's token with a TokenReview: ${detail}`;
 
+export const tooManyReviews = (source: string): string => `too many new tokens from ${source || 'this caller'} waiting for a TokenReview: retry later`;
+
 export const callerNotAllowed = (username: string, allowed: readonly string[]): string =>
   `${username} may not call the companion (allowed: ${allowed.join(', ')}; see serve --allowed-callers)`;
 

@@ -30,6 +30,16 @@ export interface TokenReviewerOptions {
   ttlMs?: number;
   /** Entries kept; the oldest go first. Default 1000. */
   maxEntries?: number;
+  /** TokenReviews one source (peer address) may have waiting; default 4. */
+  maxPendingPerSource?: number;
+}
+
+/** One source is sending new tokens faster than the API server answers (a flood of made-up tokens). */
+export class TooManyReviewsError extends Error {
+  constructor(source: string) {
+    super(msg.tooManyReviews(source));
+    this.name = 'TooManyReviewsError';
+  }
 }
 
 type Answer = { identity: Identity } | { rejected: string };
@@ -40,6 +50,8 @@ export class TokenReviewer {
   private readonly audience: string;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  private readonly maxPending: number;
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly kube: KubeClient,
@@ -49,16 +61,29 @@ export class TokenReviewer {
     this.audience = options.audience ?? DEFAULT_AUDIENCE;
     this.ttlMs = options.ttlMs ?? 10_000;
     this.maxEntries = options.maxEntries ?? 1000;
+    this.maxPending = options.maxPendingPerSource ?? 4;
   }
 
-  /** The token's identity; throws TokenRejectedError, or a plain Error when the API server cannot answer. */
-  async review(token: string): Promise<Identity> {
+  /**
+   * The token's identity; throws TokenRejectedError, TooManyReviewsError, or a plain Error when
+   * the API server cannot answer. `source` (the peer) bounds how many API requests made-up tokens
+   * from one place can cost: the API server budget is shared with the routes' reads and writes.
+   */
+  async review(token: string, source = ''): Promise<Identity> {
     const key = createHash('sha256').update(token).digest('hex');
     const now = Date.now();
     let entry = this.cache.get(key);
     if (!entry || entry.until <= now) {
+      const waiting = this.pending.get(source) ?? 0;
+      if (waiting >= this.maxPending) throw new TooManyReviewsError(source);
+      this.pending.set(source, waiting + 1);
+      const done = () => {
+        const left = (this.pending.get(source) ?? 1) - 1;
+        if (left > 0) this.pending.set(source, left);
+        else this.pending.delete(source);
+      };
       // Concurrent calls with one token share one review.
-      entry = { until: now + this.ttlMs, answer: this.ask(token) };
+      entry = { until: now + this.ttlMs, answer: this.ask(token).finally(done) };
       this.cache.delete(key);
       this.cache.set(key, entry);
       if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value!);

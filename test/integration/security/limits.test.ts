@@ -78,4 +78,19 @@ describe('companion gRPC: per-caller limits', function () {
     expect(exhausted[0]!.details).to.match(new RegExp(`^${FLOODER} already has 32 calls in progress|^too many calls from ${FLOODER}`));
     expect(flooded.filter((r) => r.code === grpc.status.OK).length).to.be.greaterThan(0);
   });
+
+  it('bounds the TokenReviews a flood of made-up tokens costs, and still serves the controller', async () => {
+    // Given 200 calls at once, each with a different made-up token
+    const junk = await Promise.all(Array.from({ length: 200 }, (_, i) => rawCall(flooder, 'SetWeight', setWeight(rollout, 100), `eyjunk${i}`)));
+    // Then each is refused, most without costing the API server a TokenReview
+    expect(junk.every((r) => r.code === grpc.status.UNAUTHENTICATED || r.code === grpc.status.RESOURCE_EXHAUSTED)).to.equal(true);
+    const exhausted = junk.filter((r) => r.code === grpc.status.RESOURCE_EXHAUSTED);
+    expect(exhausted.length).to.be.greaterThan(100);
+    expect(exhausted[0]!.details).to.equal('too many new tokens from 127.0.0.1 waiting for a TokenReview: retry later');
+    expect(api.tokens.reviews).to.be.lessThan(100);
+    // And the controller's SetWeight right after is served
+    const served = await rawCall(controller, 'SetWeight', setWeight(rollout, 20), controllerTok);
+    expect(served.code, served.details).to.equal(grpc.status.OK);
+    expect(ruleWeights(httpRoute(api, 'canary-route'))[0]).to.deep.equal({ [STABLE]: 80, [CANARY]: 20 });
+  });
 });
