@@ -32,13 +32,13 @@ export async function readRollout(kube: KubeClient, namespace: string, name: str
 export const EXPERIMENT_RESOURCE = { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments' } as const;
 
 /** Metadata of the stored Experiment (whose ownerReferences say which Rollout created it), or undefined when there is none. */
-export async function readExperimentMeta(kube: KubeClient, namespace: string, name: string): Promise<Rollout['metadata'] | undefined> {
+export async function readExperimentMeta(kube: KubeClient, namespace: string, name: string, ctx?: CallContext): Promise<Rollout['metadata'] | undefined> {
   const custom = kube.api(CustomObjectsApi);
   try {
-    const experiment = (await kube.call(() => custom.getNamespacedCustomObject({ ...EXPERIMENT_RESOURCE, namespace, name }))) as { metadata: Rollout['metadata'] };
+    const experiment = (await kube.call(() => custom.getNamespacedCustomObject({ ...EXPERIMENT_RESOURCE, namespace, name }), ctx)) as { metadata: Rollout['metadata'] };
     return experiment.metadata;
   } catch (err) {
     if (apiErrorInfo(err).status === 404) return undefined;
-    throw apiError(`reading Experiment ${namespace}/${name}`, err);
+    throw apiError({ verb: 'get', kind: 'Experiment', resource: EXPERIMENT_RESOURCE.plural, group: EXPERIMENT_RESOURCE.group, namespace, name }, err, { server: kube.server });
   }
 }

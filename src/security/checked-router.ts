@@ -1,4 +1,4 @@
-import { Verified, type TrafficRouterApi, type RpcResult } from '../routing/api.js';
+import { OverloadedError, Verified, type CallContext, type RpcResult, type TrafficRouterApi } from '../routing/api.js';
 import type { Rollout, WeightDestination } from '../routing/rollout.js';
 import { errorText } from '../routing/router.js';
 
@@ -7,44 +7,33 @@ import { errorText } from '../routing/router.js';
 // written); every other argument, the call context included, passes through untouched.
 
 /** Returns the Rollout to act on, or throws an Error whose message is the call's error. */
-export type RolloutCheck = (rollout: Rollout, additionalDestinations: readonly WeightDestination[]) => Promise<Rollout>;
-
-/** The arguments of a TrafficRouterApi method after its first `N` (the call context, whatever it holds). */
-type Drop<T extends unknown[], N extends number, Seen extends unknown[] = []> = Seen['length'] extends N
-  ? T
-  : T extends [unknown?, ...infer R]
-    ? Drop<R, N, [...Seen, unknown]>
-    : T;
-type Rest<M extends keyof TrafficRouterApi, N extends number> = Drop<Parameters<TrafficRouterApi[M]>, N>;
+export type RolloutCheck = (rollout: Rollout, additionalDestinations: readonly WeightDestination[], ctx?: CallContext) => Promise<Rollout>;
 
 export function checkedRouter(inner: TrafficRouterApi, check: RolloutCheck): TrafficRouterApi {
-  const checked = async (sent: Rollout, destinations: readonly WeightDestination[], run: (rollout: Rollout) => Promise<RpcResult>): Promise<RpcResult> => {
-    let rollout: Rollout;
+  /** The Rollout to act on, or the error to answer with. A full request queue stays an exception (RESOURCE_EXHAUSTED). */
+  const checked = async (sent: Rollout, destinations: readonly WeightDestination[], ctx: CallContext | undefined): Promise<Rollout | { error: string }> => {
     try {
-      rollout = await check(sent, destinations);
+      return await check(sent, destinations, ctx);
     } catch (err) {
+      if (err instanceof OverloadedError) throw err;
       return { error: errorText(err) };
     }
-    return run(rollout);
+  };
+  const run = async (sent: Rollout, destinations: readonly WeightDestination[], ctx: CallContext | undefined, call: (r: Rollout) => Promise<RpcResult>) => {
+    const r = await checked(sent, destinations, ctx);
+    return 'error' in r ? r : call(r);
   };
   return {
-    initPlugin: (rollout?: Rollout, ...rest: Rest<'initPlugin', 1>) =>
-      rollout ? checked(rollout, [], (r) => inner.initPlugin(r, ...rest)) : inner.initPlugin(rollout, ...rest),
-    updateHash: (rollout, canaryHash, stableHash, ds, ...rest: Rest<'updateHash', 4>) =>
-      checked(rollout, ds, (r) => inner.updateHash(r, canaryHash, stableHash, ds, ...rest)),
-    setWeight: (rollout, weight, ds, ...rest: Rest<'setWeight', 3>) => checked(rollout, ds, (r) => inner.setWeight(r, weight, ds, ...rest)),
-    setHeaderRoute: (rollout, headerRoute, ...rest: Rest<'setHeaderRoute', 2>) => checked(rollout, [], (r) => inner.setHeaderRoute(r, headerRoute, ...rest)),
-    setMirrorRoute: (rollout, mirrorRoute, ...rest: Rest<'setMirrorRoute', 2>) => checked(rollout, [], (r) => inner.setMirrorRoute(r, mirrorRoute, ...rest)),
-    removeManagedRoutes: (rollout, ...rest: Rest<'removeManagedRoutes', 1>) => checked(rollout, [], (r) => inner.removeManagedRoutes(r, ...rest)),
-    verifyWeight: async (rollout, weight, ds, ...rest: Rest<'verifyWeight', 3>) => {
-      let stored: Rollout;
-      try {
-        stored = await check(rollout, ds);
-      } catch (err) {
-        return { verified: Verified.NotVerified, error: errorText(err) };
-      }
-      return inner.verifyWeight(stored, weight, ds, ...rest);
+    initPlugin: (rollout, ctx) => (rollout ? run(rollout, [], ctx, (r) => inner.initPlugin(r, ctx)) : inner.initPlugin(rollout, ctx)),
+    updateHash: (rollout, canaryHash, stableHash, ds, ctx) => run(rollout, ds, ctx, (r) => inner.updateHash(r, canaryHash, stableHash, ds, ctx)),
+    setWeight: (rollout, weight, ds, ctx) => run(rollout, ds, ctx, (r) => inner.setWeight(r, weight, ds, ctx)),
+    setHeaderRoute: (rollout, headerRoute, ctx) => run(rollout, [], ctx, (r) => inner.setHeaderRoute(r, headerRoute, ctx)),
+    setMirrorRoute: (rollout, mirrorRoute, ctx) => run(rollout, [], ctx, (r) => inner.setMirrorRoute(r, mirrorRoute, ctx)),
+    removeManagedRoutes: (rollout, ctx) => run(rollout, [], ctx, (r) => inner.removeManagedRoutes(r, ctx)),
+    verifyWeight: async (rollout, weight, ds, ctx) => {
+      const r = await checked(rollout, ds, ctx);
+      return 'error' in r ? { verified: Verified.NotVerified, error: r.error } : inner.verifyWeight(r, weight, ds, ctx);
     },
-    type: (...args) => inner.type(...args),
+    type: (ctx) => inner.type(ctx),
   };
 }

@@ -28,7 +28,7 @@ const consents = (annotations: Record<string, string> | undefined, namespace: st
 export function requireNamespaceConsent(inner: TrafficRouterApi, options: ConsentOptions): TrafficRouterApi {
   if (options.allowCrossNamespace) return inner;
   const { store } = options;
-  return checkedRouter(inner, async (rollout) => {
+  return checkedRouter(inner, async (rollout, _destinations, ctx) => {
     let cfg;
     try {
       cfg = parseRouterConfig(rollout, options.pluginName);
@@ -41,13 +41,13 @@ export function requireNamespaceConsent(inner: TrafficRouterApi, options: Consen
     const refs: RouteRef[] = [...cfg.routes.map((r) => r.ref), ...cfg.pinned.stable, ...cfg.pinned.canary];
     const annotations: (Record<string, string> | undefined)[] = [];
     for (const s of cfg.selectors) {
-      const found = await store.list(s.kind, s.namespace, s.selector);
+      const found = await store.list(s.kind, s.namespace, s.selector, ctx);
       if (found.length === 0) throw refused;
       annotations.push(...found.map((r) => r.metadata.annotations));
     }
     for (const ref of refs) {
       try {
-        annotations.push((await store.get(ref)).metadata.annotations);
+        annotations.push((await store.get(ref, ctx)).metadata.annotations);
       } catch (err) {
         if (err instanceof RouteNotFoundError) throw refused;
         throw err;

@@ -2,7 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { apiError, apiErrorInfo } from '../kube/api-error.js';
 import type { KubeClient } from '../kube/client.js';
 import { readExperimentMeta, readRollout } from '../kube/rollouts.js';
-import type { TrafficRouterApi } from '../routing/api.js';
+import type { CallContext, TrafficRouterApi } from '../routing/api.js';
 import type { ObjectMeta, Rollout, WeightDestination } from '../routing/rollout.js';
 import { checkedRouter } from './checked-router.js';
 import * as msg from './errors.js';
@@ -37,26 +37,26 @@ export function guardRollouts(inner: TrafficRouterApi, options: RolloutGuardOpti
   const { kube, pluginName } = options;
   const core = kube.api(CoreV1Api);
 
-  const isExperimentService = async (namespace: string, service: string, rolloutUid: string): Promise<boolean> => {
+  const isExperimentService = async (namespace: string, service: string, rolloutUid: string, ctx?: CallContext): Promise<boolean> => {
     let meta: ObjectMeta;
     try {
-      meta = (await kube.call(() => core.readNamespacedService({ namespace, name: service }))).metadata as ObjectMeta;
+      meta = (await kube.call(() => core.readNamespacedService({ namespace, name: service }), ctx)).metadata as ObjectMeta;
     } catch (err) {
       if (apiErrorInfo(err).status === 404) return false;
-      throw apiError(`reading Service ${namespace}/${service}`, err);
+      throw apiError({ verb: 'get', kind: 'Service', resource: 'services', group: '', namespace, name: service }, err, { server: kube.server });
     }
     const experiment = ownedBy(meta, 'Experiment', () => true);
     if (!experiment?.name) return false;
-    return Boolean(ownedBy(await readExperimentMeta(kube, namespace, experiment.name), 'Rollout', (ref) => ref.uid === rolloutUid));
+    return Boolean(ownedBy(await readExperimentMeta(kube, namespace, experiment.name, ctx), 'Rollout', (ref) => ref.uid === rolloutUid));
   };
 
-  const stored = async (sent: Rollout, destinations: readonly WeightDestination[]): Promise<Rollout> => {
+  const stored = async (sent: Rollout, destinations: readonly WeightDestination[], ctx?: CallContext): Promise<Rollout> => {
     if (requested !== pluginName) throw new Error(msg.pluginNotServed(requested, pluginName));
     const namespace = sent.metadata?.namespace || 'default';
     const name = sent.metadata?.name;
     if (!name) throw new Error(msg.rolloutNameMissing);
     const ref = `${namespace}/${name}`;
-    const rollout = await readRollout(kube, namespace, name);
+    const rollout = await readRollout(kube, namespace, name, ctx);
     if (!rollout) throw new Error(msg.rolloutNotFound(ref));
     const uid = rollout.metadata.uid ?? '';
     // The controller always sends the uid; `call` with a hand-written manifest may not.
@@ -64,7 +64,7 @@ export function guardRollouts(inner: TrafficRouterApi, options: RolloutGuardOpti
     const plugins = rollout.spec?.strategy?.canary?.trafficRouting?.plugins;
     if (!plugins || !Object.hasOwn(plugins, pluginName)) throw new Error(msg.pluginNotUsed(ref, pluginName));
     for (const d of destinations) {
-      if (d.serviceName && !(await isExperimentService(namespace, d.serviceName, uid))) throw new Error(msg.foreignDestination(ref, d.serviceName));
+      if (d.serviceName && !(await isExperimentService(namespace, d.serviceName, uid, ctx))) throw new Error(msg.foreignDestination(ref, d.serviceName));
     }
     return rollout;
   };
