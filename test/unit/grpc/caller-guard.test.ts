@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { silentLogger } from '../../../src/log.js';
 import { createCompanionServer, listen } from '../../../src/grpc/server.js';
 import { callerGuard, type CallerLimits } from '../../../src/grpc/auth.js';
@@ -8,7 +11,8 @@ import { PLUGIN_TYPE, Verified, type TrafficRouterApi } from '../../../src/routi
 import { hardenedServerOptions } from '../../../src/security/transport.js';
 
 // Every call ends: a caller that sets no deadline (or a long one) still gets an answer within
-// the companion's limit, and its slot is free again for its next call.
+// the companion's limit, and its slot is free again for its next call. Reflection needs no
+// token and can be switched off.
 
 const rollout = { metadata: { name: 'r', namespace: 'default' } };
 
@@ -24,7 +28,7 @@ const hanging: TrafficRouterApi = {
   type: async () => PLUGIN_TYPE,
 };
 
-describe('caller guard: deadlines and in-flight slots', () => {
+describe('caller guard: deadlines, in-flight slots, open services', () => {
   let server: grpc.Server;
   let client: grpc.Client & Record<string, Function>;
 
@@ -61,5 +65,43 @@ describe('caller guard: deadlines and in-flight slots', () => {
     expect(grpc.status[(await first).code]).to.equal('DEADLINE_EXCEEDED');
     // ...and once it has been ended, the next one is served.
     expect(grpc.status[(await unary('Type', {})).code]).to.equal('OK');
+  });
+
+  describe('reflection', () => {
+    const require = createRequire(import.meta.url);
+    const proto = join(require.resolve('@grpc/reflection/package.json'), '..', 'build', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+    const listServices = (address: string) => {
+      const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(proto, { keepCase: true })) as unknown as {
+        grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+      };
+      const reflection = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+      const stream = reflection.ServerReflectionInfo!() as grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+      return new Promise<{ services?: string[]; code?: grpc.status }>((resolve) => {
+        stream.on('data', (r) => resolve({ services: (r.list_services_response?.service ?? []).map((x: { name: string }) => x.name) }));
+        stream.on('error', (err: grpc.ServiceError) => resolve({ code: err.code }));
+        stream.write({ list_services: '' });
+      }).finally(() => {
+        stream.cancel();
+        reflection.close();
+      });
+    };
+    const serveWith = async (reflection: boolean) => {
+      const guard = callerGuard({ reviewer: { review: async () => Promise.reject(new Error('no token may pass')) }, allowed: [] });
+      ({ server } = createCompanionServer({ routerFor: () => hanging, logger: silentLogger, reflection, grpcOptions: hardenedServerOptions({ interceptors: [guard] }) }));
+      const port = await listen(server, '127.0.0.1:0');
+      client = new (trafficRouterClientConstructor())(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & Record<string, Function>;
+      return `127.0.0.1:${port}`;
+    };
+
+    it('stays open without a token while TrafficRouter calls need one', async () => {
+      const address = await serveWith(true);
+      expect((await listServices(address)).services).to.include('rollouts.companion.v1.TrafficRouter');
+      expect(grpc.status[(await unary('Type', {})).code]).to.equal('UNAUTHENTICATED');
+    });
+
+    it('can be turned off (serve --no-reflection)', async () => {
+      const address = await serveWith(false);
+      expect(grpc.status[(await listServices(address)).code!]).to.equal('UNIMPLEMENTED');
+    });
   });
 });
