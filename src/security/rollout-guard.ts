@@ -2,6 +2,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { apiError, apiErrorInfo } from '../kube/api-error.js';
 import type { KubeClient } from '../kube/client.js';
 import { readExperimentMeta, readRollout } from '../kube/rollouts.js';
+import type { RouterFor } from '../grpc/server.js';
 import type { CallContext, TrafficRouterApi } from '../routing/api.js';
 import type { ObjectMeta, Rollout, WeightDestination } from '../routing/rollout.js';
 import { checkedRouter } from './checked-router.js';
@@ -18,9 +19,6 @@ export interface RolloutGuardOptions {
   /** The plugin name this companion serves: stored Rollouts must have its entry. */
   pluginName: string;
 }
-
-/** Returns the router for a `trafficRouting.plugins` key ('' = the default one), as the gRPC server asks. */
-export type RouterFor = (pluginName: string) => TrafficRouterApi;
 
 const ownedBy = (meta: ObjectMeta | undefined, kind: string, match: (ref: { kind?: string; name?: string; uid?: string }) => boolean) =>
   ((meta?.ownerReferences as { kind?: string; name?: string; uid?: string; apiVersion?: string }[] | undefined) ?? []).find(
