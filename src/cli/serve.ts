@@ -246,7 +246,9 @@ async function startTrafficRouter(opts: ServeOptions, logger: Logger, kube: Kube
     onRefused: ({ method, caller, code, reason }) => {
       const name = method.slice(method.lastIndexOf('/') + 1);
       metrics.rpcRequests.inc({ method: name, result: 'refused' });
-      logger.warn({ method: name, caller, code: grpc.status[code], reason }, `${name} refused`);
+      // A flood is counted, not logged line by line.
+      const level = code === grpc.status.RESOURCE_EXHAUSTED ? 'debug' : 'warn';
+      logger[level]({ method: name, caller, code: grpc.status[code], reason }, `${name} refused`);
     },
   });
   const { server, health } = createCompanionServer({
