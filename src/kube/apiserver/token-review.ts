@@ -34,6 +34,8 @@ export function serviceAccountSubject(namespace: string, name: string, extra: Om
 
 export class TokenAuthority {
   private readonly issued = new Map<string, Required<TokenSubject>>();
+  /** How many TokenReviews were answered (tests check that a cache spared the API server). */
+  reviews = 0;
 
   /** A new bearer token for `subject`. */
   issue(subject: TokenSubject): string {
@@ -46,9 +48,6 @@ export class TokenAuthority {
     });
     return token;
   }
-
-  /** How many TokenReviews were answered (tests check that a cache spared the API server). */
-  reviews = 0;
 
   /** The TokenReview object the server answers with (HTTP 201). */
   review(body: Record<string, unknown>): Record<string, unknown> {
