@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { ruleWeights } from '../../support/routes.js';
 import { CANARY, httpRoute, STABLE } from '../plugin/support.js';
+import { requireTool } from '../../support/tooling.js';
 import { controllerToken, seedWithStoredRollout, tokenFile } from './support.js';
 
 // `serve` as an operator runs it: against a cluster it authenticates every call and serves TLS
@@ -82,7 +83,8 @@ describe('serve: authentication and TLS as deployed', function () {
     expect(started.stderr.join('')).to.match(/auth: +NONE: any process that can reach the gRPC port may move traffic \(dev mode only\)/);
   });
 
-  it('against a cluster: TLS, the controller\'s token only, and a certificate replaced while serving', async () => {
+  it('against a cluster: TLS, the controller\'s token only, and a certificate replaced while serving', async function () {
+    requireTool(this, await run('openssl', ['version']).then(() => true, () => false), 'openssl makes the test certificates');
     api = await startApiServer({ simulateGateway: true });
     await seedWithStoredRollout(api);
     const kubeconfig = join(dir, 'kubeconfig');
