@@ -45,7 +45,9 @@ export function guardRollouts(inner: TrafficRouterApi, options: RolloutGuardOpti
     }
     const experiment = ownedBy(meta, 'Experiment', () => true);
     if (!experiment?.name) return false;
-    return Boolean(ownedBy(await readExperimentMeta(kube, namespace, experiment.name, ctx), 'Rollout', (ref) => ref.uid === rolloutUid));
+    const owner = await readExperimentMeta(kube, namespace, experiment.name, ctx);
+    // The very Experiment the Service names (not a namesake made since), owned by this very Rollout.
+    return owner?.uid === experiment.uid && Boolean(ownedBy(owner, 'Rollout', (ref) => ref.uid === rolloutUid));
   };
 
   const stored = async (sent: Rollout, destinations: readonly WeightDestination[], ctx?: CallContext): Promise<Rollout> => {
