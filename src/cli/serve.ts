@@ -14,6 +14,7 @@ import { createCompanionServer, listen, routeGrpcLogs } from '../grpc/server.js'
 import { callerGuard, DEFAULT_CALLER_LIMITS } from '../grpc/auth.js';
 import { DEFAULT_ALLOWED_CALLERS, DEFAULT_AUDIENCE, TokenReviewer } from '../security/token-review.js';
 import { guardedRouters } from '../security/rollout-guard.js';
+import * as securityMsg from '../security/errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, hardenedServerOptions, isLoopback, reloadingTlsCredentials } from '../security/transport.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startHealthServer } from '../observability/health.js';
@@ -225,7 +226,7 @@ async function startTrafficRouter(opts: ServeOptions, logger: Logger, kube: Kube
   const { recorder, storeEvents, tracing } = wiring;
   // Dev mode on loopback is the one place calls go unauthenticated without being told to.
   const authenticate = !dev && !opts.insecureAllowUnauthenticated;
-  if (!authenticate && !isLoopback(opts.listen) && !opts.insecureAllowUnauthenticated) throw new Error(unauthenticatedBeyondLoopback(opts.listen));
+  if (!authenticate && !isLoopback(opts.listen) && !opts.insecureAllowUnauthenticated) throw new Error(securityMsg.unauthenticatedBeyondLoopback(opts.listen));
   if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
   const routerFor = guardedRouters(
     localRouters({
@@ -271,9 +272,6 @@ async function startTrafficRouter(opts: ServeOptions, logger: Logger, kube: Kube
   const authentication = authenticate ? `ServiceAccount token (audience ${opts.tokenAudience}) for ${opts.allowedCallers.join(', ')}` : 'NONE';
   return { server, health, address: `${opts.listen.replace(/:\d+$/, '')}:${port}`, authentication };
 }
-
-const unauthenticatedBeyondLoopback = (listen: string): string =>
-  `refusing to serve gRPC on ${listen} without authentication: listen on 127.0.0.1, or pass --insecure-allow-unauthenticated if a network policy or sidecar stands in front`;
 
 function printDevBanner(dev: DevCluster, grpcAddress: string, httpAddress: string, authentication: string): void {
   const kc = dev.kubeconfigPath;

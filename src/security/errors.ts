@@ -18,6 +18,11 @@ export const tooManyInFlight = (caller: string, limit: number): string => `${cal
 
 export const deadlineExceeded = (ms: number): string => `call did not finish within the companion's ${ms} ms limit`;
 
+export const tlsFilesMissing = (files: string[]): string => `TLS certificate file(s) not found: ${files.join(', ')}`;
+
+export const unauthenticatedBeyondLoopback = (listen: string): string =>
+  `refusing to serve gRPC on ${listen} without authentication: listen on 127.0.0.1, or pass --insecure-allow-unauthenticated if a network policy or sidecar stands in front`;
+
 // --- the stored Rollout ---------------------------------------------------------------------
 
 export const rolloutNameMissing = 'the request names no Rollout (metadata.namespace and metadata.name are required)';

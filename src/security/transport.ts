@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import * as msg from './errors.js';
 
 // How the companion's gRPC port is exposed: TLS whose certificate files are re-read while serving
 // (cert-manager and kubelet Secret updates rotate them in place, no restart), and server options
@@ -15,12 +16,10 @@ export interface TlsFiles {
   refreshMs?: number;
 }
 
-export const tlsFilesMissing = (files: string[]): string => `TLS certificate file(s) not found: ${files.join(', ')}`;
-
 /** Server TLS from files that may be replaced while the server runs. */
 export function reloadingTlsCredentials(tls: TlsFiles): grpc.ServerCredentials {
   const missing = [tls.certFile, tls.keyFile].filter((f) => !existsSync(f));
-  if (missing.length) throw new Error(tlsFilesMissing(missing));
+  if (missing.length) throw new Error(msg.tlsFilesMissing(missing));
   const provider = new grpc.experimental.FileWatcherCertificateProvider({
     certificateFile: tls.certFile,
     privateKeyFile: tls.keyFile,

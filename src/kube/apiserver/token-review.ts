@@ -8,7 +8,7 @@ import { isPlainObject } from './types.js';
 // ServiceAccount tokens (a subject, audiences, an expiry) and the review answers as the real server
 // does: `authenticated` with the user, or not with the server's own error text.
 
-export const TOKEN_REVIEW_PATH = ['apis', 'authentication.k8s.io', 'v1', 'tokenreviews'] as const;
+const TOKEN_REVIEW_PATH = ['apis', 'authentication.k8s.io', 'v1', 'tokenreviews'] as const;
 
 /** The audience a token carries when none is asked for, and the one a review without audiences checks. */
 export const API_SERVER_AUDIENCE = 'https://kubernetes.default.svc.cluster.local';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { serviceAccountSubject, startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import { API_SERVER_AUDIENCE, serviceAccountSubject, startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { createRemoteRouter } from '../../../src/grpc/client.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import { ruleWeights } from '../../support/routes.js';
@@ -44,7 +44,7 @@ describe('companion gRPC: callers are authenticated and authorised', function ()
   const refusedCases: [string, () => string | undefined, grpc.status, RegExp][] = [
     ['no token', () => undefined, grpc.status.UNAUTHENTICATED, /no ServiceAccount token/],
     ['a token nobody issued', () => 'eyforged', grpc.status.UNAUTHENTICATED, /token rejected by TokenReview: .*invalid bearer token/],
-    ['a token for another audience (the API server\'s)', () => controllerToken(api, { audiences: ['https://kubernetes.default.svc.cluster.local'] }), grpc.status.UNAUTHENTICATED, /audiences/],
+    ['a token for another audience (the API server\'s)', () => controllerToken(api, { audiences: [API_SERVER_AUDIENCE] }), grpc.status.UNAUTHENTICATED, /audiences/],
     ['an expired token', () => controllerToken(api, { expiresAt: Date.now() - 1000 }), grpc.status.UNAUTHENTICATED, /expired/],
     [
       'a valid token of a ServiceAccount that is not allowed',
