@@ -1,15 +1,24 @@
 import * as grpc from '@grpc/grpc-js';
 import * as msg from '../security/errors.js';
+import { VERSION_SERVICE } from './version.js';
 import { isAllowed, TokenRejectedError, TooManyReviewsError, type Identity } from '../security/token-review.js';
 
 // The companion's front door, as one grpc-js server interceptor in front of every service but
-// health and reflection: who is calling (ServiceAccount token → TokenReview), may they
+// health, reflection and version: who is calling (ServiceAccount token → TokenReview), may they
 // (allowed callers), and how much (per-caller calls in flight and call rate, a ceiling on every
 // call's duration). One caller flooding the server is refused with RESOURCE_EXHAUSTED while the
 // others' calls go through.
 
-/** Services anyone may call: probes and grpcurl's discovery. */
-const OPEN_SERVICES = ['/grpc.health.v1.Health/', '/grpc.reflection.v1.ServerReflection/', '/grpc.reflection.v1alpha.ServerReflection/'];
+/**
+ * Services anyone may call: probes, grpcurl's discovery, and the contract version (what
+ * reflection already tells; the plugin and `version --companion` ask it before anything else).
+ */
+const OPEN_SERVICES = [
+  '/grpc.health.v1.Health/',
+  '/grpc.reflection.v1.ServerReflection/',
+  '/grpc.reflection.v1alpha.ServerReflection/',
+  `/${VERSION_SERVICE}/`,
+];
 
 export interface CallerLimits {
   /** Calls one caller may have in progress. */
