@@ -47,7 +47,9 @@ describe('deploy/: authenticated, TLS, network-restricted companion', () => {
   });
 
   it('projects a token for the companion\'s audience into the controller, where the plugin reads it', async () => {
-    const [patch] = await docs('plugin/controller-patch.yaml');
+    const [kustomization] = await docs('plugin/kustomization.yaml');
+    expect(kustomization!.patches).to.deep.include({ path: 'companion-credentials.yaml' });
+    const [patch] = await docs('plugin/companion-credentials.yaml');
     const spec = patch!.spec.template.spec;
     const mount = spec.containers.find((c: Doc) => c.name === 'argo-rollouts').volumeMounts.find((m: Doc) => m.mountPath === dirname(DEFAULT_COMPANION_TOKEN_FILE));
     expect(mount, `a volume at ${dirname(DEFAULT_COMPANION_TOKEN_FILE)}`).to.not.equal(undefined);
