@@ -5,7 +5,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 
 // Every object under deploy/ and examples/ against the published schemas: Argo Rollouts
-// (@kubernetes-models/argo-rollouts), Gateway API (@kubernetes-models/gateway-api) and core
+// (@kubernetes-models/argo-rollouts), Gateway API (@kubernetes-models/gateway-api), cert-manager
+// (@kubernetes-models/cert-manager, deploy/companion-cert-manager) and core
 // Kubernetes (kubernetes-models), so a wrong type, enum or missing required field fails here
 // rather than at `kubectl apply`. Kustomize patches are partial objects: for them only
 // "missing required property" is allowed. (These schemas do not reject unknown fields.)
@@ -14,6 +15,7 @@ const ROOT = join(import.meta.dirname, '..', '..', '..');
 const MODEL_PACKAGES: Record<string, string> = {
   'argoproj.io': '@kubernetes-models/argo-rollouts',
   'gateway.networking.k8s.io': '@kubernetes-models/gateway-api',
+  'cert-manager.io': '@kubernetes-models/cert-manager',
 };
 const KUSTOMIZATION = 'kustomize.config.k8s.io/v1beta1';
 
