@@ -1,6 +1,6 @@
 import { OverloadedError, Verified, type CallContext, type RpcResult, type TrafficRouterApi } from '../routing/api.js';
 import type { Rollout, WeightDestination } from '../routing/rollout.js';
-import { errorText } from '../routing/router.js';
+import { errorText } from '../routing/route-store.js';
 
 // A TrafficRouterApi that runs a check before every call carrying a Rollout and hands the inner
 // router the Rollout the check returns. A failed check is the call's error string (nothing is
