@@ -27,6 +27,7 @@ export interface StepCallOptions {
   pluginName?: string;
   record: boolean;
   deadline: number;
+  tokenFile?: string;
 }
 
 interface Entry {
@@ -74,7 +75,7 @@ export async function callStep(method: StepCallMethod, opts: StepCallOptions): P
     config: opts.config ?? plugin?.config,
     status: opts.status ?? run?.status,
   };
-  const step = createRemoteStep({ address: opts.address, deadlineMs: opts.deadline });
+  const step = createRemoteStep({ address: opts.address, deadlineMs: opts.deadline, tokenFile: opts.tokenFile });
   let result: StepResult;
   try {
     result = method === 'Run' ? await step.run(rollout, context) : method === 'Terminate' ? await step.terminate(rollout, context) : await step.abort(rollout, context);

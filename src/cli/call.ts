@@ -64,6 +64,7 @@ export function callCommand(): Command {
           pluginName: opts.pluginName,
           record: opts.record,
           deadline: opts.deadline,
+          tokenFile: opts.tokenFile,
         });
         process.stdout.write(`${JSON.stringify(reply)}\n`);
         if (reply.error || reply.phase === 'Error' || reply.phase === 'Failed') process.exitCode = 1;

@@ -72,6 +72,13 @@ export function pluginCommand(): Command {
     });
 }
 
+/** Where deploy/plugin mounts the controller's projected token for the companion's audience. */
+export const DEFAULT_COMPANION_TOKEN_FILE = '/var/run/secrets/rollouts-companion/token';
+
+/** --companion-token-file, else the projected token when the install mounted it. */
+const companionTokenFile = (options: PluginCommandOptions): string | undefined =>
+  options.companionTokenFile ?? (existsSync(DEFAULT_COMPANION_TOKEN_FILE) ? DEFAULT_COMPANION_TOKEN_FILE : undefined);
+
 export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createPluginLogger(options.logLevel);
   // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
@@ -87,7 +94,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   };
   const chooseRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
     if (options.companion) {
-      const { createRemoteRouter, DEFAULT_COMPANION_TOKEN_FILE } = await import('../grpc/client.js');
+      const { createRemoteRouter } = await import('../grpc/client.js');
       const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
       logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
       return createRemoteRouter({
@@ -96,7 +103,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
         tls,
         deadlineMs: options.deadline,
         ...observability.remote(),
-        tokenFile: options.companionTokenFile ?? (existsSync(DEFAULT_COMPANION_TOKEN_FILE) ? DEFAULT_COMPANION_TOKEN_FILE : undefined),
+        tokenFile: companionTokenFile(options),
       });
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
@@ -120,7 +127,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     if (options.companion) {
       const { createRemoteStep } = await import('../grpc/step-client.js');
       const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
-      return createRemoteStep({ address: options.companion, tls, deadlineMs: options.deadline });
+      return createRemoteStep({ address: options.companion, tls, deadlineMs: options.deadline, tokenFile: companionTokenFile(options) });
     }
     const { createLocalStep } = await import('../kube/local-step.js');
     return createLocalStep({ kubeconfig: options.kubeconfig, qps: options.kubeQps, burst: options.kubeBurst, logger });

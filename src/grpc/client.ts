@@ -21,9 +21,6 @@ export interface RemoteRouterOptions {
   tokenFile?: string;
 }
 
-/** Where deploy/plugin mounts the controller's projected token for the companion's audience. */
-export const DEFAULT_COMPANION_TOKEN_FILE = '/var/run/secrets/rollouts-companion/token';
-
 // The kubelet rotates a projected token at 80 % of its lifetime (at least 10 minutes): re-reading
 // it every minute always sends a valid one.
 const TOKEN_REREAD_MS = 60_000;
@@ -32,6 +29,24 @@ export const DEFAULT_DEADLINE_MS = 10_000;
 
 export interface RemoteRouter extends TrafficRouterApi {
   close(): void;
+}
+
+/** The metadata every call to the companion carries: the caller's token, re-read as the kubelet rotates it. */
+export function callMetadata(tokenFile: string | undefined): () => grpc.Metadata {
+  let token: { value: string; readAt: number } | undefined;
+  return () => {
+    const md = new grpc.Metadata();
+    if (!tokenFile) return md;
+    if (!token || Date.now() - token.readAt > TOKEN_REREAD_MS) {
+      try {
+        token = { value: readFileSync(tokenFile, 'utf8').trim(), readAt: Date.now() };
+      } catch (err) {
+        throw new Error(`cannot read the token file ${tokenFile}: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    md.set('authorization', `Bearer ${token.value}`);
+    return md;
+  };
 }
 
 export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
@@ -45,20 +60,7 @@ export function createRemoteRouter(options: RemoteRouterOptions): RemoteRouter {
   // Nothing is forwarded to a companion whose contract version this build cannot use.
   const contract = companionContractGate({ address: options.address, credentials, deadlineMs });
 
-  let token: { value: string; readAt: number } | undefined;
-  const metadata = (): grpc.Metadata => {
-    const md = new grpc.Metadata();
-    if (!options.tokenFile) return md;
-    if (!token || Date.now() - token.readAt > TOKEN_REREAD_MS) {
-      try {
-        token = { value: readFileSync(options.tokenFile, 'utf8').trim(), readAt: Date.now() };
-      } catch (err) {
-        throw new Error(`cannot read the token file ${options.tokenFile}: ${(err as Error).message}`, { cause: err });
-      }
-    }
-    md.set('authorization', `Bearer ${token.value}`);
-    return md;
-  };
+  const metadata = callMetadata(options.tokenFile);
 
   // The caller's own deadline and cancellation travel on to the companion.
   const unary = <T>(method: string, request: object, ctx?: CallContext): Promise<T> =>

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Rollout } from '../routing/rollout.js';
 import { STEP_PLUGIN_TYPE, StepPhase, type StepContext, type StepPluginApi, type StepResult } from '../step/api.js';
-import { DEFAULT_DEADLINE_MS } from './client.js';
+import { callMetadata, DEFAULT_DEADLINE_MS } from './client.js';
 import { fromStepResponse, stepPluginClientConstructor, toStepRequest, type StepResponseMsg } from './step-contract.js';
 
 // StepPluginApi over gRPC: the plugin's remote mode and the `call` verb. A companion that is
@@ -13,6 +13,8 @@ export interface RemoteStepOptions {
   tls?: { caFile?: string } | boolean;
   /** Per-call deadline; default 10 s. */
   deadlineMs?: number;
+  /** A ServiceAccount token file sent with every call (see createRemoteRouter). */
+  tokenFile?: string;
 }
 
 export interface RemoteStep extends StepPluginApi {
@@ -26,17 +28,19 @@ export function createRemoteStep(options: RemoteStepOptions): RemoteStep {
   const Client = stepPluginClientConstructor();
   const client = new Client(options.address, credentials);
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const metadata = callMetadata(options.tokenFile);
 
   const unary = <T>(method: string, request: object): Promise<T> =>
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, Function>)[method]!;
-      fn.call(client, request, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, reply: T) =>
+      fn.call(client, request, metadata(), { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, reply: T) =>
         err ? reject(err) : resolve(reply),
       );
     });
 
   const describe = (method: string, err: unknown): string => {
     const e = err as grpc.ServiceError;
+    if (e.code === undefined) return (err as Error).message;
     if (e.code === grpc.status.DEADLINE_EXCEEDED) return `companion ${options.address} did not answer Step.${method} within ${deadlineMs} ms`;
     if (e.code === grpc.status.UNAVAILABLE) return `companion ${options.address} is unavailable: ${e.details.replace(/\s*Resolution note:\s*$/, '')}`;
     return `companion ${options.address} rejected Step.${method}: ${e.details ?? String(err)}`;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { DEFAULT_COMPANION_TOKEN_FILE } from '../../../src/grpc/client.js';
+import { DEFAULT_COMPANION_TOKEN_FILE } from '../../../src/cli/plugin-command.js';
 import { DEFAULT_ALLOWED_CALLERS, DEFAULT_AUDIENCE } from '../../../src/security/token-review.js';
 
 // What a security review of `kubectl apply -k deploy/companion` (and deploy/plugin for remote
