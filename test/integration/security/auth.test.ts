@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { API_SERVER_AUDIENCE, serviceAccountSubject, startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { createRemoteRouter } from '../../../src/grpc/client.js';
+import { createRemoteStep } from '../../../src/grpc/step-client.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import { ruleWeights } from '../../support/routes.js';
 import { CANARY, httpRoute, STABLE } from '../plugin/support.js';
@@ -103,5 +104,16 @@ describe('companion gRPC: callers are authenticated and authorised', function ()
     expect(ok.error).to.equal('');
     expect(refused.error).to.match(/rejected SetWeight: no ServiceAccount token/);
     expect(ruleWeights(httpRoute(api, 'canary-route'))[0]).to.deep.equal({ [STABLE]: 60, [CANARY]: 40 });
+  });
+
+  it('guards the StepPlugin service the same way (the lockstep gate in remote mode)', async () => {
+    const anonymous = createRemoteStep({ address: companion.address });
+    const controller = createRemoteStep({ address: companion.address, tokenFile: tokenFile(controllerToken(api)) });
+    const refused = await anonymous.initPlugin();
+    const served = await controller.initPlugin();
+    anonymous.close();
+    controller.close();
+    expect(refused.error).to.match(/rejected Step.InitPlugin: no ServiceAccount token/);
+    expect(served.error).to.equal('');
   });
 });

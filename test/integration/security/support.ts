@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { silentLogger } from '../../../src/log.js';
 import { KubeClient } from '../../../src/kube/client.js';
 import { localRouters } from '../../../src/kube/local-router.js';
+import { createLocalStep } from '../../../src/kube/local-step.js';
 import { createCompanionServer, listen } from '../../../src/grpc/server.js';
 import { callerGuard, type CallerLimits, type Refusal } from '../../../src/grpc/auth.js';
 import { toTarget, trafficRouterClientConstructor } from '../../../src/grpc/contract.js';
@@ -50,6 +51,7 @@ export async function startSecureCompanion(
   });
   const { server } = createCompanionServer({
     routerFor,
+    step: createLocalStep({ client: kube, logger: silentLogger }),
     logger: silentLogger,
     grpcOptions: hardenedServerOptions({ interceptors: [guard], ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}) }),
   });
