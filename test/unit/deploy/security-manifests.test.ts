@@ -111,6 +111,11 @@ describe('deploy/: authenticated, TLS, network-restricted companion', () => {
 
     const namespaced = await docs('companion-namespaced/rbac-namespace.yaml');
     expect([...new Set(namespaced.map((d) => d.kind))]).to.have.members(['Role', 'RoleBinding']);
+    // Each namespace's Roles grant what the ClusterRoles they replace grant, no more, no less.
+    for (const role of namespaced.filter((d) => d.kind === 'Role')) {
+      const clusterRole = cluster.find((d) => d.kind === 'ClusterRole' && d.metadata.name === role.metadata.name)!;
+      expect(role.rules, `${role.metadata.namespace}/${role.metadata.name}`).to.have.deep.members(clusterRole.rules);
+    }
     const namespaces = [...new Set(namespaced.map((d) => d.metadata.namespace))];
     const relabellerArgs = JSON.stringify(kustomization!.patches);
     expect(relabellerArgs).to.include(`--namespaces=${namespaces.join(',')}`);
