@@ -80,7 +80,13 @@ describe('serve: authentication and TLS as deployed', function () {
   it('says in its dev-mode banner that calls are not authenticated', async () => {
     const started = await serve(['--dev', '--dev-dir', dir, '--listen', '127.0.0.1:0']);
     child = started.child;
-    expect(started.stderr.join('')).to.match(/auth: +NONE: any process that can reach the gRPC port may move traffic \(dev mode only\)/);
+    // The banner goes to stderr right after the log line on stdout: wait for it.
+    const banner = await new Promise<string>((resolve) => {
+      const check = () => started.stderr.join('').includes('auth:') && resolve(started.stderr.join(''));
+      check();
+      started.child.stderr!.on('data', () => setImmediate(check));
+    });
+    expect(banner).to.match(/auth: +NONE: any process that can reach the gRPC port may move traffic \(dev mode only\)/);
   });
 
   it('against a cluster: TLS, the controller\'s token only, and a certificate replaced while serving', async function () {
