@@ -101,7 +101,8 @@ for (const { label, gatewayApi } of SERVERS) describe(`companion over gRPC: rout
       // A backendRef without namespace means gateway/web-canary: not the Rollout's Service.
       { matches: [{ path: { type: 'PathPrefix', value: '/local' } }], backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] },
     ]);
-    api.apply([{ ...r, metadata: { ...r.metadata, namespace: 'gateway' } }]);
+    // The route's owner consents to Rollouts of namespace app (src/security/consent.ts).
+    api.apply([{ ...r, metadata: { ...r.metadata, namespace: 'gateway', annotations: { 'rollouts-companion.argoproj.io/allow-rollouts-from': 'app' } } }]);
     const base = rolloutWith({ httpRoute: 'web', namespace: 'gateway' }, { managedRoutes: ['canary-header'] });
     const rollout = { ...base, metadata: { ...base.metadata, namespace: 'app' } };
     const getGw = () => api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'gateway', 'web') as unknown as RouteObject;

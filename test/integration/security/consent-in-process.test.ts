@@ -21,9 +21,11 @@ describe('plugin in-process mode: cross-namespace routes need consent', () => {
   beforeEach(async () => {
     api = await startApiServer({ simulateGateway: true });
     const seed = await seedPinnedRoutes(api);
-    for (const name of [STABLE, CANARY]) api.create({ ...api.get('v1', 'Service', 'default', name)!, metadata: { name, namespace: 'shop' } });
-    const route = api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'canary-route')!;
-    api.create({ apiVersion: route.apiVersion, kind: route.kind, metadata: { name: 'shop', namespace: 'shop' }, spec: route['spec'] } as KubeObject);
+    // The Rollout's Services (team-a) as backends of shop's route.
+    for (const name of [STABLE, CANARY]) api.create({ ...api.get('v1', 'Service', 'default', name)!, metadata: { name, namespace: 'team-a' } });
+    const route = api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'canary-route') as unknown as RouteObject;
+    const rules = (route.spec.rules ?? []).map((r) => ({ ...r, backendRefs: (r.backendRefs as object[]).map((b) => ({ ...b, namespace: 'team-a' })) }));
+    api.create({ apiVersion: route.apiVersion, kind: route.kind, metadata: { name: 'shop', namespace: 'shop' }, spec: { ...route.spec, rules } } as KubeObject);
     rollout = structuredClone(seed);
     rollout.metadata = { name: 'checkout', namespace: 'team-a', uid: 'u-1' };
     (rollout.spec!.strategy!.canary!.trafficRouting!.plugins as Record<string, unknown>)[PLUGIN] = { httpRoute: 'shop', namespace: 'shop' };

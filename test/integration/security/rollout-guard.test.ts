@@ -32,12 +32,14 @@ describe('companion gRPC: requests act on the stored Rollout only', function () 
 
   /** A copy of canary-route (and the two Services) in `namespace`, annotated as given. */
   const victimRoute = (namespace: string, annotations: Record<string, string> = {}) => {
+    // Backends are the Rollout's Services (team-a), referenced across namespaces.
     for (const name of [STABLE, CANARY]) {
       const svc = api.get('v1', 'Service', 'default', name)!;
-      api.create({ ...svc, metadata: { name, namespace } });
+      if (!api.get('v1', 'Service', 'team-a', name)) api.create({ ...svc, metadata: { name, namespace: 'team-a' } });
     }
     const src = canaryRoute();
-    api.create({ apiVersion: src.apiVersion, kind: src.kind, metadata: { name: 'shop', namespace, annotations }, spec: src.spec } as KubeObject);
+    const rules = (src.spec.rules ?? []).map((r) => ({ ...r, backendRefs: (r.backendRefs as object[]).map((b) => ({ ...b, namespace: 'team-a' })) }));
+    api.create({ apiVersion: src.apiVersion, kind: src.kind, metadata: { name: 'shop', namespace, annotations }, spec: { ...src.spec, rules } } as KubeObject);
   };
   const victim = (namespace: string) => api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', namespace, 'shop') as unknown as Parameters<typeof ruleWeights>[0];
 
