@@ -31,7 +31,7 @@ describe('example lockstep-frontend-backend: the README walk-through in dev mode
   });
   after(async () => {
     await companion?.stop();
-    await dev?.api.close();
+    await dev?.close();
   });
 
   it('frontend waits for backend, status shows who is waited for, then both leave together', async () => {
