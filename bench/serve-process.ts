@@ -54,8 +54,10 @@ export async function startServe(
   const [http, grpc] = await new Promise<[string, string]>((resolveAddresses, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const address = /"grpc":"([^"]+)","http":"([^"]+)"/.exec(out);
-      if (address) resolveAddresses([`http://${address[2].replace(/^0\.0\.0\.0/, '127.0.0.1')}`, address[1]]);
+      // The "serving" log line names both addresses (whatever else it carries, in any order).
+      const grpc = /"grpc":"([^"]+)"/.exec(out)?.[1];
+      const http = /"http":"([^"]+)"/.exec(out)?.[1];
+      if (grpc && http) resolveAddresses([`http://${http.replace(/^0\.0\.0\.0/, '127.0.0.1')}`, grpc]);
     });
     child.once('exit', (code) => reject(new Error(`serve exited (${code}) before serving:\n${out.slice(-2000)}`)));
   });

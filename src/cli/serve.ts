@@ -195,8 +195,8 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
   logger.info(
     {
       grpc: grpcServer?.address ?? 'off',
-      authentication: grpcServer ? grpcServer.authentication : undefined,
       http: http.address,
+      authentication: grpcServer ? grpcServer.authentication : undefined,
       cluster: dev ? 'dev' : kube.server,
       longLivedCanaries: Boolean(canaries),
     },

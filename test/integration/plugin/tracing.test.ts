@@ -67,6 +67,8 @@ describe('traces: SetWeight through the plugin (go-plugin host, remote mode) and
   beforeEach(async () => {
     api = await startApiServer({ simulateGateway: true });
     rollout = await seedAndRollout(api);
+    // `serve` acts only on Rollouts stored in the cluster (the request's copy is never trusted).
+    rollout = api.create({ ...rollout, apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout' }) as Rollout;
     receiver = await startReceiver();
   });
   afterEach(async () => {
@@ -77,7 +79,8 @@ describe('traces: SetWeight through the plugin (go-plugin host, remote mode) and
 
   it('Given OTEL_EXPORTER_OTLP_ENDPOINT in both processes, Then the collector gets one trace: plugin SetWeight → companion SetWeight → route write, with rollout and route attributes', async () => {
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
-    companion = await startServe(api, await bundleServe(), ['--no-long-lived-canaries'], [], { ...process.env, ...otel });
+    // Traces are the subject here; callers' tokens have their own end-to-end test (test/integration/security/plugin-remote.test.ts).
+    companion = await startServe(api, await bundleServe(), ['--no-long-lived-canaries', '--insecure-allow-unauthenticated'], [], { ...process.env, ...otel });
     await waitReady(companion);
 
     const run = await runHost({ rollout, calls: [{ method: 'SetWeight', desiredWeight: 10 }] }, ['--companion', companion.grpc], { env: otel });
