@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
-import { Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
+import { aroundRouter, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
 import type { Metrics } from './metrics.js';
 
 // Metrics around what a process does, attached from outside: a TrafficRouterApi decorator (calls,
@@ -18,29 +18,17 @@ const outcomeOf = (result: RpcResult | VerifyResult): RpcOutcome =>
 
 /** The router with `observe` told about every call (the caller's arguments, its context included, pass through). */
 export function observeRouter(router: TrafficRouterApi, observe: CallObserver): TrafficRouterApi {
-  const wrap =
-    <A extends unknown[], R>(method: string, call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const done = observe(method, args);
-      try {
-        const result = await call(...args);
-        done(typeof result === 'object' && result !== null ? outcomeOf(result as unknown as RpcResult) : RpcOutcome.Ok);
-        return result;
-      } catch (error) {
-        done(RpcOutcome.Error, error);
-        throw error;
-      }
-    };
-  return {
-    initPlugin: wrap('InitPlugin', (...a: Parameters<TrafficRouterApi['initPlugin']>) => router.initPlugin(...a)),
-    updateHash: wrap('UpdateHash', (...a: Parameters<TrafficRouterApi['updateHash']>) => router.updateHash(...a)),
-    setWeight: wrap('SetWeight', (...a: Parameters<TrafficRouterApi['setWeight']>) => router.setWeight(...a)),
-    setHeaderRoute: wrap('SetHeaderRoute', (...a: Parameters<TrafficRouterApi['setHeaderRoute']>) => router.setHeaderRoute(...a)),
-    setMirrorRoute: wrap('SetMirrorRoute', (...a: Parameters<TrafficRouterApi['setMirrorRoute']>) => router.setMirrorRoute(...a)),
-    verifyWeight: wrap('VerifyWeight', (...a: Parameters<TrafficRouterApi['verifyWeight']>) => router.verifyWeight(...a)),
-    removeManagedRoutes: wrap('RemoveManagedRoutes', (...a: Parameters<TrafficRouterApi['removeManagedRoutes']>) => router.removeManagedRoutes(...a)),
-    type: wrap('Type', () => router.type()),
-  };
+  return aroundRouter(router, async (method, args, call) => {
+    const done = observe(method, args);
+    try {
+      const result = await call();
+      done(typeof result === 'object' && result !== null ? outcomeOf(result as RpcResult) : RpcOutcome.Ok);
+      return result;
+    } catch (error) {
+      done(RpcOutcome.Error, error);
+      throw error;
+    }
+  });
 }
 
 /** Calls, errors and latency per method on the RPC metrics. */

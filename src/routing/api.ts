@@ -102,3 +102,24 @@ export function callerGone(ctx: CallContext | undefined): boolean {
 export const PLUGIN_TYPE = 'rollouts-companion/gatewayAPI';
 /** The key under `trafficRouting.plugins` the companion reads unless told otherwise. */
 export const DEFAULT_PLUGIN_NAME = 'rollouts-companion/gatewayAPI';
+
+/** lowerCamel TrafficRouterApi member of each RPC method name. */
+const MEMBER_OF = Object.fromEntries(
+  TRAFFIC_ROUTER_METHODS.map((m) => [m, (m.charAt(0).toLowerCase() + m.slice(1)) as keyof TrafficRouterApi]),
+) as Record<TrafficRouterMethod, keyof TrafficRouterApi>;
+
+/**
+ * A TrafficRouterApi whose every call goes through `around` (metrics, tracing): one place that
+ * knows the method list, so a decorator cannot forget a method. Arguments pass unchanged.
+ */
+export function aroundRouter(
+  router: TrafficRouterApi,
+  around: (method: TrafficRouterMethod, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>,
+): TrafficRouterApi {
+  const out: Record<string, unknown> = {};
+  for (const method of TRAFFIC_ROUTER_METHODS) {
+    const member = MEMBER_OF[method];
+    out[member] = (...args: unknown[]) => around(method, args, () => (router[member] as (...a: unknown[]) => Promise<unknown>)(...args));
+  }
+  return out as unknown as TrafficRouterApi;
+}
