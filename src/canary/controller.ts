@@ -9,6 +9,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
+import { clientNodeApi, kubeConfigOf } from '../kube/client-node-api.js';
 import { EVENT_COMPONENT, EventRecorder, EventType, type EventObject } from '../kube/events.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
@@ -182,9 +183,9 @@ export async function startCanaryController(options: CanaryControllerOptions): P
   const namespaces = [...new Set(options.namespaces ?? [])];
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
   const kube = options.kube;
-  const core = kube.api(CoreV1Api);
-  const custom = kube.api(CustomObjectsApi);
-  const watch = new Watch(kube.kubeConfig);
+  const core = clientNodeApi(kube, CoreV1Api);
+  const custom = clientNodeApi(kube, CustomObjectsApi);
+  const watch = new Watch(await kubeConfigOf(kube));
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   // `queue` is declared below; the recorder only waits on it once relabels run.
   const recorder =
@@ -384,7 +385,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     },
   });
 
-  const versions = kube.api(VersionApi);
+  const versions = clientNodeApi(kube, VersionApi);
   const recovery = new RecoveryProbe({
     probe: () => withTimeout(kube.call(() => versions.getCode()), REQUEST_TIMEOUT_MS, 'version probe'),
     intervalMs: RECOVERY_PROBE_MS,
@@ -529,7 +530,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       ...config,
       // The pool, but not kube.call: its retries would hide a failed renew, and the elector
       // must stop writes at the first one (it retries on its own period, within its deadline).
-      api: kube.api(CoordinationV1Api),
+      api: clientNodeApi(kube, CoordinationV1Api),
       onStartedLeading: () => {
         metrics.leader.set(1);
         log.info({ identity: config.identity, lease: `${config.leaseNamespace}/${config.leaseName}` }, 'became leader');

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { createRemoteStep } from '../grpc/step-client.js';
 import { apiError } from '../kube/api-error.js';
 import { KubeClient } from '../kube/client.js';
+import { resourcePath } from '../kube/paths.js';
 import { ROLLOUT_RESOURCE, readRollout as readStoredRollout, rolloutTarget } from '../kube/rollouts.js';
 import type { Rollout } from '../routing/rollout.js';
 import { StepPhase, type StepContext, type StepResult } from '../step/api.js';
@@ -123,10 +123,9 @@ async function record(kube: KubeClient, rollout: Rollout, method: StepCallMethod
     entries.push({ index, name: pluginName, operation: method, phase: phase === StepPhase.Running ? StepPhase.Failed : phase, message, startedAt: now, finishedAt: now });
   }
   const body = { ...rollout, status };
-  const custom = kube.api(CustomObjectsApi);
   const { namespace = 'default', name = '' } = rollout.metadata;
   try {
-    await kube.call(() => custom.replaceNamespacedCustomObjectStatus({ ...ROLLOUT_RESOURCE, namespace, name, body }));
+    await kube.request({ method: 'PUT', path: resourcePath(ROLLOUT_RESOURCE, namespace, name, 'status'), body });
   } catch (err) {
     throw apiError(rolloutTarget(namespace, name, 'update'), err, { server: kube.server });
   }

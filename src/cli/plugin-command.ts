@@ -114,6 +114,8 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       burst: options.kubeBurst,
       requestTimeoutMs: options.kubeRequestTimeout,
     });
+    // A kubeconfig that cannot be read fails the router, and every call says why.
+    await client.ready();
     return createLocalRouter({
       pluginName: options.pluginName,
       client,
@@ -130,7 +132,10 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       return createRemoteStep({ address: options.companion, tls, deadlineMs: options.deadline, tokenFile: companionTokenFile(options) });
     }
     const { createLocalStep } = await import('../kube/local-step.js');
-    return createLocalStep({ kubeconfig: options.kubeconfig, qps: options.kubeQps, burst: options.kubeBurst, logger });
+    const { KubeClient } = await import('../kube/client.js');
+    const client = new KubeClient({ kubeconfig: options.kubeconfig, qps: options.kubeQps, burst: options.kubeBurst });
+    await client.ready();
+    return createLocalStep({ client, logger });
   };
   const code = await runPlugin({ router, step, logger, env });
   await observability?.shutdown();

@@ -147,6 +147,8 @@ async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefin
     qps: opts.kubeQps,
     burst: opts.kubeBurst,
   });
+  // A missing or unreadable kubeconfig stops serve here, not at the first request.
+  await kube.ready();
 
   const metrics = createMetrics();
   const tracing = tracingWanted(process.env) ? (await import('../observability/tracing.js')).startTracing('rollouts-companion') : undefined;

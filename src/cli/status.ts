@@ -8,7 +8,8 @@ import { RouteNotFoundError, type RouteObject, type RouteRef } from '../routing/
 import { KubeClient } from '../kube/client.js';
 import { KubeRouteStore } from '../kube/route-store.js';
 import { apiErrorMessage } from '../kube/api-error.js';
-import { rolloutTarget } from '../kube/rollouts.js';
+import { resourcePath } from '../kube/paths.js';
+import { ROLLOUT_RESOURCE, rolloutTarget } from '../kube/rollouts.js';
 import { readRollout } from './manifests.js';
 import { readRollout as readStoredRollout } from '../kube/rollouts.js';
 import { describeGates, renderGates } from '../step/describe.js';
@@ -62,15 +63,7 @@ export function statusCommand(): Command {
 
 async function fetchRollout(kube: KubeClient, opts: StatusOptions): Promise<Rollout> {
   try {
-    return (await kube.call(() =>
-      kube.custom.getNamespacedCustomObject({
-        group: 'argoproj.io',
-        version: 'v1alpha1',
-        namespace: opts.namespace,
-        plural: 'rollouts',
-        name: opts.rollout,
-      }),
-    )) as Rollout;
+    return await kube.request<Rollout>({ method: 'GET', path: resourcePath(ROLLOUT_RESOURCE, opts.namespace, opts.rollout) });
   } catch (err) {
     throw new Error(`${apiErrorMessage(rolloutTarget(opts.namespace, opts.rollout), err)} (pass a manifest file to --rollout to skip this)`, { cause: err });
   }

@@ -1,4 +1,3 @@
-import { ApiException } from '@kubernetes/client-node';
 import { OverloadedError } from '../routing/api.js';
 import { RouteStoreError } from '../routing/route-store.js';
 import * as msg from './errors.js';
@@ -6,8 +5,31 @@ import type { ApiTarget } from './errors.js';
 
 export type { ApiTarget } from './errors.js';
 
-// client-node's ApiException message embeds the whole response (headers included); users
-// need one line: the object, the verb and the API server's own reason.
+// An HTTP error carries the whole response; users need one line: the object, the verb and
+// the API server's own reason.
+
+/** The API server answered with an error status (KubeClient.request). */
+export class ApiStatusError extends Error {
+  constructor(
+    readonly code: number,
+    /** The response body as sent: usually a metav1.Status. */
+    readonly body: string,
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${code}`);
+    this.name = 'ApiStatusError';
+  }
+}
+
+/**
+ * The HTTP status of an error answered by the API server, or undefined when there was no
+ * answer. Knows ours and client-node's ApiException (same shape) without loading client-node.
+ */
+export function httpStatus(err: unknown): number | undefined {
+  if (err instanceof ApiStatusError) return err.code;
+  const e = err as { name?: unknown; code?: unknown; body?: unknown } | undefined;
+  return err instanceof Error && typeof e?.code === 'number' && 'body' in err ? e.code : undefined;
+}
 
 /** Why a request got no HTTP answer (see KubeClient.call). */
 export const NoAnswer = {
@@ -42,12 +64,13 @@ export interface ApiErrorInfo {
 }
 
 export function apiErrorInfo(err: unknown): ApiErrorInfo {
-  if (err instanceof ApiException) {
-    const body = parseBody(err.body);
+  const status = httpStatus(err);
+  if (status !== undefined) {
+    const body = parseBody((err as { body?: unknown }).body);
     return {
-      status: err.code,
+      status,
       reason: typeof body?.reason === 'string' ? body.reason : '',
-      message: oneLine(typeof body?.message === 'string' ? body.message : `HTTP ${err.code}`),
+      message: oneLine(typeof body?.message === 'string' ? body.message : `HTTP ${status}`),
     };
   }
   if (err instanceof NoAnswerError) return { status: 0, reason: err.why, message: oneLine(err.message) };

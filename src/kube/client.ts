@@ -2,31 +2,22 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as http from 'node:http';
 import * as https from 'node:https';
 
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  RequestContext,
-  ResponseContext,
-  ServerConfiguration,
-  createConfiguration,
-  wrapHttpLibrary,
-  type Configuration,
-  type SecurityAuthentication,
-} from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 import { OverloadedError, type CallContext } from '../routing/api.js';
-import { NoAnswer, NoAnswerError } from './api-error.js';
+import { ApiStatusError, NoAnswer, NoAnswerError, httpStatus } from './api-error.js';
+import type { ClusterAccess, ClusterTls } from './cluster-access.js';
 import * as msg from './errors.js';
+import { loadAccess } from './kubeconfig-access.js';
 import { DEFAULT_MAX_QUEUED, QueueFullError, RateLimiter } from './rate-limit.js';
 
 // Kubernetes access for the whole process: kubeconfig (KUBECONFIG, ~/.kube/config) or
-// in-cluster credentials, through @kubernetes/client-node's API classes, with our own HTTP
-// layer underneath. client-node 1.4 would build a new agent (a new connection, a new TLS
-// handshake) per request and uses node-fetch, whose promise never settles when a response is
-// cut short; here every request of the process shares one keep-alive pool, has a deadline
-// shorter than its caller's, and is aborted (socket destroyed) when that deadline passes.
+// in-cluster credentials, JSON over our own HTTP layer. Every request of the process shares
+// one keep-alive pool, has a deadline shorter than its caller's, and is aborted (socket
+// destroyed) when that deadline passes. @kubernetes/client-node is not loaded for this: the
+// plugin's few requests are plain REST, and loading the library is most of the plugin's
+// start-up and memory. Companion code that wants client-node's API classes gets them, on
+// this same client, from client-node-api.ts.
 
 export interface KubeClientOptions {
   /** A kubeconfig file; defaults to KUBECONFIG, ~/.kube/config, then in-cluster. */
@@ -84,49 +75,55 @@ interface AttemptScope {
 }
 const attemptScope = new AsyncLocalStorage<AttemptScope>();
 
+/** One REST request: a JSON body (or a patch) in, a JSON object out. */
+export interface ApiRequest {
+  method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+  /** The API path, "/apis/group/version/namespaces/ns/plural/name", without the server. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  /** Defaults to application/json; patches name their strategy here. */
+  contentType?: string;
+}
+
+/** A raw exchange as it went over the wire (for client-node's API classes, see client-node-api.ts). */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
 export class KubeClient {
-  readonly kubeConfig: KubeConfig;
-  readonly core: CoreV1Api;
-  readonly custom: CustomObjectsApi;
+  /** The config given by the caller, if any (client-node-api.ts's Watch needs one). */
+  readonly kubeConfig: KubeConfig | undefined;
+  /** The kubeconfig file and context asked for, if any. */
+  readonly kubeconfigPath: string | undefined;
+  readonly context: string | undefined;
+  private readonly access: Promise<ClusterAccess>;
+  private loaded: ClusterAccess | undefined;
   private readonly limiter: RateLimiter;
-  private readonly apis = new Map<unknown, unknown>();
-  private readonly configuration: Configuration;
   private readonly observers = new Set<RequestObserver>();
   private readonly requestTimeoutMs: number;
   private readonly callTimeoutMs: number;
   private readonly pool: ConnectionPool;
 
   constructor(options: KubeClientOptions = {}) {
-    this.kubeConfig = options.kubeConfig ?? loadKubeConfig(options.kubeconfig);
-    if (options.context) this.kubeConfig.setCurrentContext(options.context);
+    this.kubeConfig = options.kubeConfig;
+    this.kubeconfigPath = options.kubeconfig;
+    this.context = options.context;
     this.limiter = new RateLimiter(options.qps ?? DEFAULT_QPS, options.burst ?? DEFAULT_BURST, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     if (options.observer) this.observers.add(options.observer);
-    this.pool = new ConnectionPool(this.kubeConfig, options.maxSockets ?? DEFAULT_MAX_SOCKETS);
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.configuration = createConfiguration({
-      baseServer: new ServerConfiguration(cluster.server, {}),
-      authMethods: { default: this.pool },
-      httpApi: wrapHttpLibrary({ send: (request) => this.send(request) }),
-    });
-    this.core = this.api(CoreV1Api);
-    this.custom = this.api(CustomObjectsApi);
+    this.pool = new ConnectionPool(options.maxSockets ?? DEFAULT_MAX_SOCKETS);
+    // Read once, when first needed; a configuration that cannot be read fails every request with why.
+    this.access = loadAccess(options).then((access) => (this.loaded = access));
+    this.access.catch(() => undefined);
   }
 
-  /**
-   * An API class of @kubernetes/client-node bound to this client's configuration. Every API
-   * request of the process goes through a KubeClient (one connection pool, one rate limit,
-   * one retry policy): use this instead of kubeConfig.makeApiClient.
-   */
-  api<T>(apiClass: new (config: Configuration) => T): T {
-    let api = this.apis.get(apiClass);
-    if (!api) {
-      api = new apiClass(this.configuration);
-      this.apis.set(apiClass, api);
-    }
-    return api as T;
+  /** Resolves once the configuration is read; rejects with why it cannot be (serve checks this at start). */
+  async ready(): Promise<void> {
+    await this.access;
   }
 
   /** Adds a request observer; returns a function that removes it. */
@@ -136,12 +133,31 @@ export class KubeClient {
   }
 
   /**
-   * Runs one API request (one client-node API method call) for a caller. Waits for the rate
-   * limit (refused with OverloadedError when its queue is full), gives every attempt a
-   * deadline shorter than the caller's, and retries 429, 5xx, resets and timeouts with
-   * jittered exponential back-off while the caller's deadline allows. 409 is not retried
-   * here: only the writer can re-read and re-plan (see `backoff`). Rejects with the client's
-   * ApiException for an HTTP error, NoAnswerError when there was no answer.
+   * One API request for a caller, through `call` (rate limit, deadlines, retries). Resolves
+   * with the response's JSON; rejects with ApiStatusError for an HTTP error, NoAnswerError
+   * when there was no answer.
+   */
+  request<T>(request: ApiRequest, ctx?: CallContext): Promise<T> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(request.query ?? {})) if (v !== undefined) query.set(k, v);
+    const path = query.size ? `${request.path}?${query}` : request.path;
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
+    return this.call(async () => {
+      const response = await this.exchange(request.method, path, headers, body);
+      const text = response.body.toString('utf8');
+      if (response.status < 200 || response.status > 299) throw new ApiStatusError(response.status, text, response.headers);
+      return (text ? JSON.parse(text) : undefined) as T;
+    }, ctx);
+  }
+
+  /**
+   * Runs one API request (a `request`, or one client-node API method call) for a caller. Waits
+   * for the rate limit (refused with OverloadedError when its queue is full), gives every
+   * attempt a deadline shorter than the caller's, and retries 429, 5xx, resets and timeouts
+   * with jittered exponential back-off while the caller's deadline allows. 409 is not retried
+   * here: only the writer can re-read and re-plan (see `backoff`).
    */
   async call<T>(request: () => Promise<T>, ctx?: CallContext): Promise<T> {
     const deadline = Math.min(ctx?.deadline ?? Infinity, Date.now() + this.callTimeoutMs);
@@ -199,7 +215,7 @@ export class KubeClient {
 
   /** The API server URL of the current context (for logs; never credentials). */
   get server(): string {
-    return this.kubeConfig.getCurrentCluster()?.server ?? '(unknown)';
+    return this.loaded?.server ?? this.kubeConfig?.getCurrentCluster()?.server ?? '(unknown)';
   }
 
   /** Closes the pool's idle connections (tests, shutdown). */
@@ -207,17 +223,22 @@ export class KubeClient {
     this.pool.destroy();
   }
 
-  private async send(request: RequestContext): Promise<ResponseContext> {
-    const scope = attemptScope.getStore();
-    const signal = scope?.signal ?? request.getSignal();
-    const url = new URL(request.getUrl());
-    const method = request.getHttpMethod().toString();
+  /**
+   * One HTTP exchange with the API server, credentials added, on the pool, under the deadline
+   * of the `call` attempt it runs in. `pathAndQuery` is relative to the server URL.
+   */
+  async exchange(method: string, pathAndQuery: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawResponse> {
+    const signal = attemptScope.getStore()?.signal;
+    const access = await this.access;
+    const url = new URL(access.server + pathAndQuery);
     const { verb, resource } = describeRequest(method, url);
     const started = process.hrtime.bigint();
     let code = 0;
     try {
-      const response = await sendHttp(url, method, request, (request.getAgent() as http.Agent | undefined) ?? this.pool.agent(), signal);
-      code = response.httpStatusCode;
+      const credentials = await access.credentials();
+      const agent = this.pool.agent(access, credentials);
+      const response = await sendHttp(url, method, { ...headers, ...credentials.headers }, body, agent, signal);
+      code = response.status;
       return response;
     } finally {
       if (this.observers.size) {
@@ -244,10 +265,10 @@ function jittered(attempt: number): number {
 
 /** How long to wait before retrying `err`, or undefined when it is not worth retrying. */
 function retryDelay(err: unknown, attempt: number): number | undefined {
-  if (err instanceof ApiException) {
-    const code = err.code;
+  const code = httpStatus(err);
+  if (code !== undefined) {
     if (code === 429) {
-      const after = Number((err.headers as Record<string, string> | undefined)?.['retry-after']);
+      const after = Number((err as { headers?: Record<string, string> }).headers?.['retry-after']);
       return Number.isFinite(after) && after > 0 ? Math.max(after * 1000, jittered(attempt)) : jittered(attempt);
     }
     return code >= 500 && code !== 501 ? jittered(attempt) : undefined;
@@ -317,13 +338,15 @@ export function describeRequest(method: string, url: URL): { verb: string; resou
 }
 
 /** One HTTP exchange with the whole body read; aborting destroys the socket. */
-function sendHttp(url: URL, method: string, request: RequestContext, agent: http.Agent, signal: AbortSignal | undefined): Promise<ResponseContext> {
-  const body = request.getBody() as unknown;
-  if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
-    return Promise.reject(new Error(`unsupported request body type for ${method} ${url.pathname}`));
-  }
-  const headers: Record<string, string | number> = { ...request.getHeaders() };
-  if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
+function sendHttp(
+  url: URL,
+  method: string,
+  headers: Record<string, string | number>,
+  body: string | Buffer | undefined,
+  agent: http.Agent,
+  signal: AbortSignal | undefined,
+): Promise<RawResponse> {
+  if (body !== undefined) headers = { ...headers, 'Content-Length': Buffer.byteLength(body) };
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const transport = url.protocol === 'https:' ? https : http;
@@ -355,15 +378,9 @@ function sendHttp(url: URL, method: string, request: RequestContext, agent: http
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
-        const data = Buffer.concat(chunks);
         const responseHeaders: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) responseHeaders[k] = Array.isArray(v) ? v.join(', ') : v;
-        resolve(
-          new ResponseContext(res.statusCode ?? 0, responseHeaders, {
-            text: async () => data.toString('utf8'),
-            binary: async () => data,
-          }),
-        );
+        resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: Buffer.concat(chunks) });
       });
     });
     req.end(body);
@@ -371,75 +388,34 @@ function sendHttp(url: URL, method: string, request: RequestContext, agent: http
 }
 
 /**
- * The process's one keep-alive pool, built from the kubeconfig's TLS material (and proxy), and
- * the per-request credentials (tokens from exec plugins and files are refreshed by client-node).
+ * The process's one keep-alive pool, built from the cluster's TLS material; rebuilt only if
+ * credentials bring a new client certificate (an exec plugin rotating it).
  */
-class ConnectionPool implements SecurityAuthentication {
+class ConnectionPool {
   private current: { agent: http.Agent; tls: string } | undefined;
 
-  constructor(
-    private readonly kc: KubeConfig,
-    private readonly maxSockets: number,
-  ) {}
+  constructor(private readonly maxSockets: number) {}
 
-  getName(): string {
-    return 'rollouts-companion-pool';
-  }
-
-  /** The agent for the TLS material seen last (rebuilt only if an exec plugin rotates the client certificate). */
-  agent(tls?: { cert?: unknown; key?: unknown }): http.Agent {
-    const wanted = tls ? `${String(tls.cert ?? '')}|${String(tls.key ?? '')}` : (this.current?.tls ?? '');
+  agent(access: ClusterAccess, credentials: { cert?: string | Buffer; key?: string | Buffer }): http.Agent {
+    const rotated = credentials.cert || credentials.key;
+    const wanted = rotated ? `${String(credentials.cert ?? '')}|${String(credentials.key ?? '')}` : '';
     if (this.current && this.current.tls === wanted) return this.current.agent;
     this.current?.agent.destroy();
-    const opts: Record<string, unknown> = {};
-    // Fills ca/cert/key/rejectUnauthorized/servername from the kubeconfig (files read once here).
-    (this.kc as unknown as { applyHTTPSOptions(o: object): void }).applyHTTPSOptions(opts);
-    if (tls?.cert) opts.cert = tls.cert;
-    if (tls?.key) opts.key = tls.key;
-    const agentOptions = {
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-      ...(opts.servername ? { servername: opts.servername } : {}),
+    const tls: ClusterTls = rotated ? { ...access.tls, cert: credentials.cert, key: credentials.key } : access.tls;
+    const options = {
+      ...tls,
       keepAlive: true,
       maxSockets: this.maxSockets,
       maxFreeSockets: this.maxSockets,
       scheduling: 'lifo' as const,
     };
-    const cluster = this.kc.getCurrentCluster();
-    // client-node's own factory knows http, https and proxies; it just never sets keepAlive.
-    const agent = (this.kc as unknown as { createAgent(c: unknown, o: object): http.Agent }).createAgent(cluster, agentOptions);
+    const agent = access.createAgent?.(options) ?? (access.server.startsWith('https:') ? new https.Agent(options) : new http.Agent(options));
     this.current = { agent, tls: wanted };
     return agent;
-  }
-
-  async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    const user = this.kc.getCurrentUser();
-    const opts: { headers: Record<string, string>; cert?: unknown; key?: unknown } = { headers: {} };
-    await (this.kc as unknown as { applyAuthorizationHeader(o: object): Promise<void> }).applyAuthorizationHeader(opts);
-    if (user?.impersonateUser) opts.headers['Impersonate-User'] = user.impersonateUser;
-    if (user?.username) context.setHeaderParam('Authorization', `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`);
-    for (const [k, v] of Object.entries(opts.headers)) context.setHeaderParam(k, String(v));
-    context.setAgent(this.agent(opts.cert || opts.key ? { cert: opts.cert, key: opts.key } : undefined));
   }
 
   destroy(): void {
     this.current?.agent.destroy();
     this.current = undefined;
   }
-}
-
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) {
-    throw new Error(
-      path
-        ? `kubeconfig ${path} has no current cluster`
-        : 'no Kubernetes configuration found: set KUBECONFIG, create ~/.kube/config, or run in a cluster',
-    );
-  }
-  return kc;
 }

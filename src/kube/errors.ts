@@ -50,3 +50,25 @@ export const overloaded = (queued: number): string =>
   `too many Kubernetes API requests are queued in this process (${queued}, the limit): try again later or raise --kube-qps/--kube-burst`;
 export const truncatedResponse = 'the response ended before its announced length';
 export const responseTooLarge = (limit: number): string => `the response is larger than ${limit} bytes`;
+
+// Cluster access (cluster-access.ts): where the server, TLS material and credentials come from.
+export const NO_KUBECONFIG = 'no Kubernetes configuration found: set KUBECONFIG, create ~/.kube/config, or run in a cluster';
+export const needsClientNode = (why: string): string => `this Kubernetes configuration needs @kubernetes/client-node: ${why}`;
+export const kubeconfigList = (files: number): string => `KUBECONFIG lists ${files} files (merging them is client-node's)`;
+export const WINDOWS_HOME = "finding the kubeconfig on Windows (home directories, WSL) is client-node's";
+export const unsupportedField = (owner: string, field: string): string => `${owner} sets "${field}"`;
+export const kubeconfigUnreadable = (path: string, detail: string): string => `cannot read kubeconfig ${path}: ${detail}`;
+export const kubeconfigInvalid = (path: string, detail: string): string => `kubeconfig ${path}: ${detail}`;
+export const noCurrentCluster = (path: string): string => `kubeconfig ${path} has no current cluster`;
+export const contextNotFound = (path: string, context: string): string => `kubeconfig ${path}: context "${context}" not found`;
+export const clusterNotFound = (path: string, cluster: string, context: string): string =>
+  `kubeconfig ${path}: cluster "${cluster}" (of context "${context}") not found`;
+export const userNotFound = (path: string, user: string, context: string): string =>
+  `kubeconfig ${path}: user "${user}" (of context "${context}") not found`;
+export const inClusterContext = (context: string): string => `the in-cluster configuration has no context "${context}"`;
+export const credentialFileUnreadable = (owner: string, field: string, file: string, detail: string): string =>
+  `${owner}: cannot read ${field} ${file}: ${detail}`;
+export const httpWithoutSkipTls = (owner: string, server: string): string =>
+  `${owner}: server ${server} is plain http://, which client-node only allows with insecure-skip-tls-verify: true`;
+export const kubeconfigNotYaml = (path: string, code: string, line?: number, col?: number): string =>
+  `kubeconfig ${path} is not valid YAML (${code}${line !== undefined ? ` at line ${line}, column ${col}` : ''})`;

@@ -1,6 +1,6 @@
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { apiErrorInfo } from './api-error.js';
 import type { KubeClient } from './client.js';
+import { EVENTS, MERGE_PATCH, resourcePath } from './paths.js';
 import type { RouteRef } from '../routing/route-store.js';
 import { RouteChangeKind, type RouteChange } from '../routing/router.js';
 
@@ -106,12 +106,10 @@ function eventName(object: EventObject, at: number, sequence: number): string {
 }
 
 export class EventRecorder {
-  private readonly core: CoreV1Api;
   private readonly entries = new Map<string, Entry>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly writeQueue: Entry[] = [];
   private readonly idleWaiters: (() => void)[] = [];
-  private readonly mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   private readonly window: number;
   private readonly burst: number;
   private readonly refillMs: number;
@@ -122,7 +120,6 @@ export class EventRecorder {
   private sequence = 0;
 
   constructor(private readonly options: EventRecorderOptions) {
-    this.core = options.kube.api(CoreV1Api);
     this.window = options.aggregateWindowMs ?? EVENT_DEFAULTS.aggregateWindowMs;
     this.burst = options.burst ?? EVENT_DEFAULTS.burst;
     this.refillMs = options.refillMs ?? EVENT_DEFAULTS.refillMs;
@@ -248,46 +245,39 @@ export class EventRecorder {
   private async create(entry: Entry, count: number): Promise<void> {
     const { object } = entry;
     const name = eventName(object, entry.first, (this.sequence += 1));
-    const first = new Date(entry.first);
-    const last = new Date(entry.last);
-    await this.options.kube.call(() =>
-      this.core.createNamespacedEvent({
-        namespace: object.namespace,
-        body: {
-          metadata: { name, namespace: object.namespace },
-          involvedObject: {
-            apiVersion: object.apiVersion,
-            kind: object.kind,
-            name: object.name,
-            namespace: object.namespace,
-            ...(object.uid ? { uid: object.uid } : {}),
-          },
-          type: entry.type,
-          reason: entry.reason,
-          message: entry.message,
-          source: { component: this.options.component, ...(this.options.host ? { host: this.options.host } : {}) },
-          reportingComponent: this.options.component,
-          ...(this.options.host ? { reportingInstance: this.options.host } : {}),
-          firstTimestamp: first,
-          lastTimestamp: last,
-          count,
+    await this.options.kube.request({
+      method: 'POST',
+      path: resourcePath(EVENTS, object.namespace),
+      body: {
+        metadata: { name, namespace: object.namespace },
+        involvedObject: {
+          apiVersion: object.apiVersion,
+          kind: object.kind,
+          name: object.name,
+          namespace: object.namespace,
+          ...(object.uid ? { uid: object.uid } : {}),
         },
-      }),
-    );
+        type: entry.type,
+        reason: entry.reason,
+        message: entry.message,
+        source: { component: this.options.component, ...(this.options.host ? { host: this.options.host } : {}) },
+        reportingComponent: this.options.component,
+        ...(this.options.host ? { reportingInstance: this.options.host } : {}),
+        firstTimestamp: new Date(entry.first).toISOString(),
+        lastTimestamp: new Date(entry.last).toISOString(),
+        count,
+      },
+    });
     entry.name = name;
   }
 
   private async patch(entry: Entry, count: number): Promise<void> {
-    await this.options.kube.call(() =>
-      this.core.patchNamespacedEvent(
-        {
-          name: entry.name!,
-          namespace: entry.object.namespace,
-          body: { count, lastTimestamp: new Date(entry.last).toISOString(), message: entry.message },
-        },
-        this.mergePatch,
-      ),
-    );
+    await this.options.kube.request({
+      method: 'PATCH',
+      path: resourcePath(EVENTS, entry.object.namespace, entry.name!),
+      contentType: MERGE_PATCH,
+      body: { count, lastTimestamp: new Date(entry.last).toISOString(), message: entry.message },
+    });
   }
 
   private report(outcome: EventOutcome, entry: Entry, error?: unknown): void {

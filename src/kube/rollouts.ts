@@ -1,8 +1,8 @@
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { CallContext } from '../routing/api.js';
 import type { Rollout } from '../routing/rollout.js';
 import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
 import type { KubeClient } from './client.js';
+import { resourcePath } from './paths.js';
 
 // Reading Rollouts (argoproj.io/v1alpha1) as the cluster stores them: the step plugin reads
 // its sibling members, the companion re-reads the Rollout a request names.
@@ -20,9 +20,8 @@ export const rolloutTarget = (namespace: string, name: string, verb = 'get'): Ap
 
 /** The stored Rollout, or undefined when there is none of that name. */
 export async function readRollout(kube: KubeClient, namespace: string, name: string, ctx?: CallContext): Promise<Rollout | undefined> {
-  const custom = kube.api(CustomObjectsApi);
   try {
-    return (await kube.call(() => custom.getNamespacedCustomObject({ ...ROLLOUT_RESOURCE, namespace, name }), ctx)) as Rollout;
+    return await kube.request<Rollout>({ method: 'GET', path: resourcePath(ROLLOUT_RESOURCE, namespace, name) }, ctx);
   } catch (err) {
     if (apiErrorInfo(err).status === 404) return undefined;
     throw apiError(rolloutTarget(namespace, name), err, { server: kube.server });
@@ -33,9 +32,8 @@ export const EXPERIMENT_RESOURCE = { group: 'argoproj.io', version: 'v1alpha1', 
 
 /** Metadata of the stored Experiment (whose ownerReferences say which Rollout created it), or undefined when there is none. */
 export async function readExperimentMeta(kube: KubeClient, namespace: string, name: string, ctx?: CallContext): Promise<Rollout['metadata'] | undefined> {
-  const custom = kube.api(CustomObjectsApi);
   try {
-    const experiment = (await kube.call(() => custom.getNamespacedCustomObject({ ...EXPERIMENT_RESOURCE, namespace, name }), ctx)) as { metadata: Rollout['metadata'] };
+    const experiment = await kube.request<{ metadata: Rollout['metadata'] }>({ method: 'GET', path: resourcePath(EXPERIMENT_RESOURCE, namespace, name) }, ctx);
     return experiment.metadata;
   } catch (err) {
     if (apiErrorInfo(err).status === 404) return undefined;

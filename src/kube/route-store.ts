@@ -15,6 +15,7 @@ import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
 import type { KubeClient } from './client.js';
 import * as msg from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
+import { CONFIGMAPS, SERVICES, resourcePath } from './paths.js';
 import { KindNotServedError, RouteVersions } from './route-versions.js';
 
 // RouteStore on a real (or in-process) API server. Writes are full-object replaces carrying
@@ -82,12 +83,9 @@ export class KubeRouteStore implements RouteStore {
   }
 
   async get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject> {
-    const r = await this.resource(ref.kind, routeTarget('get', ref));
+    const r = await this.resource(ref.kind, routeTarget('get', ref), ctx);
     try {
-      return (await this.kube.call(
-        () => this.kube.custom.getNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name }),
-        ctx,
-      )) as RouteObject;
+      return await this.kube.request<RouteObject>({ method: 'GET', path: resourcePath(r, ref.namespace, ref.name) }, ctx);
     } catch (err) {
       if (apiErrorInfo(err).status === 404) throw new RouteNotFoundError(ref, { cause: err });
       throw this.failed(routeTarget('get', ref), err);
@@ -95,12 +93,12 @@ export class KubeRouteStore implements RouteStore {
   }
 
   async list(kind: RouteKind, namespace: string, selector: LabelSelector, ctx?: CallContext): Promise<RouteObject[]> {
-    const r = await this.resource(kind, { verb: 'list', kind, resource: ROUTE_RESOURCES[kind].plural, group: ROUTE_RESOURCES[kind].group, namespace });
+    const r = await this.resource(kind, { verb: 'list', kind, resource: ROUTE_RESOURCES[kind].plural, group: ROUTE_RESOURCES[kind].group, namespace }, ctx);
     try {
-      const list = (await this.kube.call(
-        () => this.kube.custom.listNamespacedCustomObject({ ...r, namespace, labelSelector: formatLabelSelector(selector) }),
+      const list = await this.kube.request<{ items?: RouteObject[] }>(
+        { method: 'GET', path: resourcePath(r, namespace), query: { labelSelector: formatLabelSelector(selector) } },
         ctx,
-      )) as { items?: RouteObject[] };
+      );
       return list.items ?? [];
     } catch (err) {
       throw this.failed({ verb: 'list', kind, resource: r.plural, group: r.group, namespace }, err);
@@ -146,7 +144,7 @@ export class KubeRouteStore implements RouteStore {
     const seen = this.services.get(key);
     if (seen !== undefined && Date.now() - seen < SERVICE_CACHE_MS) return true;
     try {
-      await this.kube.call(() => this.kube.core.readNamespacedService({ namespace, name }), ctx);
+      await this.kube.request({ method: 'GET', path: resourcePath(SERVICES, namespace, name) }, ctx);
     } catch (err) {
       if (apiErrorInfo(err).status === 404) {
         this.services.delete(key);
@@ -178,13 +176,10 @@ export class KubeRouteStore implements RouteStore {
       const body = next ?? this.fence(current);
       body.metadata.resourceVersion = version;
       // Discovery already answered for the read that got us here.
-      const r = await this.resource(ref.kind, routeTarget('update', ref));
+      const r = await this.resource(ref.kind, routeTarget('update', ref), ctx);
       this.unsettled.set(key, version);
       try {
-        const stored = (await this.kube.call(
-          () => this.kube.custom.replaceNamespacedCustomObject({ ...r, namespace: ref.namespace, name: ref.name, body }),
-          ctx,
-        )) as RouteObject;
+        const stored = await this.kube.request<RouteObject>({ method: 'PUT', path: resourcePath(r, ref.namespace, ref.name), body }, ctx);
         this.unsettled.delete(key);
         this.events.onWrite?.(ref.kind);
         return { ref, route: stored, written: true };
@@ -211,9 +206,9 @@ export class KubeRouteStore implements RouteStore {
   }
 
   /** The served version of a kind; a discovery request that fails is reported for the route it was for. */
-  private async resource(kind: RouteKind, target: ApiTarget): Promise<{ group: string; version: string; plural: string }> {
+  private async resource(kind: RouteKind, target: ApiTarget, ctx?: CallContext): Promise<{ group: string; version: string; plural: string }> {
     try {
-      return await this.versions.resource(kind);
+      return await this.versions.resource(kind, ctx);
     } catch (err) {
       if (err instanceof KindNotServedError) throw err;
       throw this.failed(target, err);
@@ -233,7 +228,10 @@ export async function readConfigMapData(
   ctx?: CallContext,
 ): Promise<{ resourceVersion: string; data: Record<string, string> } | undefined> {
   try {
-    const cm = await kube.call(() => kube.core.readNamespacedConfigMap({ namespace, name }), ctx);
+    const cm = await kube.request<{ metadata?: { resourceVersion?: string }; data?: Record<string, string> }>(
+      { method: 'GET', path: resourcePath(CONFIGMAPS, namespace, name) },
+      ctx,
+    );
     return { resourceVersion: cm.metadata?.resourceVersion ?? '', data: cm.data ?? {} };
   } catch (err) {
     if (apiErrorInfo(err).status === 404) return undefined;

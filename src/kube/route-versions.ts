@@ -1,4 +1,5 @@
-import { ApisApi, CustomObjectsApi } from '@kubernetes/client-node';
+import { callerGone, type CallContext } from '../routing/api.js';
+import { NoAnswer, NoAnswerError } from './api-error.js';
 import type { KubeClient } from './client.js';
 import { RouteKind } from '../routing/route-store.js';
 
@@ -59,30 +60,35 @@ export class RouteVersions {
 
   constructor(private readonly kube: KubeClient) {}
 
-  async resource(kind: RouteKind): Promise<RouteResource> {
-    const { served, byKind } = await this.discover();
+  /** Discovery runs within the deadline of the call that needs it first; if that call goes, the next one asks again. */
+  async resource(kind: RouteKind, ctx?: CallContext): Promise<RouteResource> {
+    const { served, byKind } = await this.discover(ctx).catch((err: unknown) => {
+      // Another caller's discovery ended with that caller (gone, or its deadline passed): ask within ours.
+      if (err instanceof NoAnswerError && err.why !== NoAnswer.Unreachable && !callerGone(ctx)) return this.discover(ctx);
+      throw err;
+    });
     const version = byKind.get(kind);
     if (version === undefined) throw new KindNotServedError(kind, served);
     return { group: GATEWAY_GROUP, version, plural: PLURALS[kind] };
   }
 
-  private discover(): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
-    this.discovered ??= this.load().catch((err: unknown) => {
+  private discover(ctx?: CallContext): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
+    this.discovered ??= this.load(ctx).catch((err: unknown) => {
       this.discovered = undefined;
       throw err;
     });
     return this.discovered;
   }
 
-  private async load(): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
-    const groups = await this.kube.call(() => this.kube.api(ApisApi).getAPIVersions());
-    const group = groups.groups.find((g) => g.name === GATEWAY_GROUP);
+  private async load(ctx?: CallContext): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
+    const groups = await this.kube.request<{ groups?: { name: string; versions?: { version: string }[] }[] }>({ method: 'GET', path: '/apis' }, ctx);
+    const group = groups.groups?.find((g) => g.name === GATEWAY_GROUP);
     const served = (group?.versions ?? []).map((v) => v.version).sort(compareVersions);
     const byKind = new Map<RouteKind, string>();
     for (const version of served) {
-      const resources = await this.kube.call(() => this.kube.api(CustomObjectsApi).getAPIResources({ group: GATEWAY_GROUP, version }));
+      const resources = await this.kube.request<{ resources?: { name: string }[] }>({ method: 'GET', path: `/apis/${GATEWAY_GROUP}/${version}` }, ctx);
       for (const [kind, plural] of Object.entries(PLURALS) as [RouteKind, string][]) {
-        if (!byKind.has(kind) && resources.resources.some((r) => r.name === plural)) byKind.set(kind, version);
+        if (!byKind.has(kind) && resources.resources?.some((r) => r.name === plural)) byKind.set(kind, version);
       }
     }
     return { served, byKind };

@@ -1,7 +1,7 @@
 import { OverloadedError, type CallContext } from './api.js';
 
 // How the routing core reaches Kubernetes. The core is pure logic over plain objects; this
-// interface is its only I/O, implemented with @kubernetes/client-node in src/kube/.
+// interface is its only I/O, implemented on KubeClient in src/kube/route-store.ts.
 
 /** Gateway API route kinds the companion drives. */
 export const RouteKind = {

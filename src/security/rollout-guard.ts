@@ -1,6 +1,6 @@
-import { CoreV1Api } from '@kubernetes/client-node';
 import { apiError, apiErrorInfo } from '../kube/api-error.js';
 import type { KubeClient } from '../kube/client.js';
+import { SERVICES, resourcePath } from '../kube/paths.js';
 import { readExperimentMeta, readRollout } from '../kube/rollouts.js';
 import type { RouterFor } from '../grpc/server.js';
 import type { CallContext, TrafficRouterApi } from '../routing/api.js';
@@ -33,12 +33,11 @@ export function guardedRouters(routerFor: RouterFor, options: RolloutGuardOption
 
 export function guardRollouts(inner: TrafficRouterApi, options: RolloutGuardOptions, requested = options.pluginName): TrafficRouterApi {
   const { kube, pluginName } = options;
-  const core = kube.api(CoreV1Api);
 
   const isExperimentService = async (namespace: string, service: string, rolloutUid: string, ctx?: CallContext): Promise<boolean> => {
     let meta: ObjectMeta;
     try {
-      meta = (await kube.call(() => core.readNamespacedService({ namespace, name: service }), ctx)).metadata as ObjectMeta;
+      meta = (await kube.request<{ metadata: ObjectMeta }>({ method: 'GET', path: resourcePath(SERVICES, namespace, service) }, ctx)).metadata;
     } catch (err) {
       if (apiErrorInfo(err).status === 404) return false;
       throw apiError({ verb: 'get', kind: 'Service', resource: 'services', group: '', namespace, name: service }, err, { server: kube.server });

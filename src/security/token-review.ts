@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { AuthenticationV1Api } from '@kubernetes/client-node';
 import { apiErrorInfo } from '../kube/api-error.js';
 import type { KubeClient } from '../kube/client.js';
 import * as msg from './errors.js';
@@ -46,7 +45,6 @@ type Answer = { identity: Identity } | { rejected: string };
 
 export class TokenReviewer {
   private readonly cache = new Map<string, { until: number; answer: Promise<Answer> }>();
-  private readonly api: AuthenticationV1Api;
   private readonly audience: string;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
@@ -57,7 +55,6 @@ export class TokenReviewer {
     private readonly kube: KubeClient,
     options: TokenReviewerOptions = {},
   ) {
-    this.api = kube.api(AuthenticationV1Api);
     this.audience = options.audience ?? DEFAULT_AUDIENCE;
     this.ttlMs = options.ttlMs ?? 10_000;
     this.maxEntries = options.maxEntries ?? 1000;
@@ -96,11 +93,13 @@ export class TokenReviewer {
   }
 
   private async ask(token: string): Promise<Answer> {
-    let review;
+    let review: TokenReview;
     try {
-      review = await this.kube.call(() =>
-        this.api.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [this.audience] } } }),
-      );
+      review = await this.kube.request<TokenReview>({
+        method: 'POST',
+        path: '/apis/authentication.k8s.io/v1/tokenreviews',
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [this.audience] } },
+      });
     } catch (err) {
       const { status, message } = apiErrorInfo(err);
       throw new Error(msg.tokenReviewFailed(status ? `${status} ${message}` : message), { cause: err });
@@ -110,6 +109,11 @@ export class TokenReviewer {
     if (!(status.audiences ?? []).includes(this.audience)) return { rejected: `token is not for audience "${this.audience}"` };
     return { identity: { username: status.user.username, groups: status.user.groups ?? [] } };
   }
+}
+
+/** authentication.k8s.io/v1 TokenReview, the fields read back. */
+interface TokenReview {
+  status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] }; audiences?: string[]; error?: string };
 }
 
 /** Whether `identity` is one of `allowed` (usernames, or groups such as system:serviceaccounts:argo-rollouts). */
