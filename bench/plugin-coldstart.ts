@@ -5,14 +5,14 @@
 // node's own start-up: the goal is ready for SetWeight ≤ 60 ms after it.
 //   node --import tsx bench/plugin-coldstart.ts [--runs 15] [--host gphost]
 import { spawn } from 'node:child_process';
-import { bundle, cluster, header, ours, pct, play, row, STUB, arg, fmt } from './plugin-support.js';
+import { bundle, cluster, header, ours, pct, play, row, STUB, arg, fmt, PLUGIN_ENV } from './plugin-support.js';
 
 const runs = arg('runs', 15);
 
 function nodeStartMs(): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', '0'], { env: PLUGIN_ENV, stdio: 'ignore' });
     child.on('exit', () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
     child.on('error', reject);
   });

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PLUGIN_NODE_FLAGS } from '../scripts/bundle.mjs';
-import { arg, bundle, cluster, HOST_BIN, STUB, ours } from './plugin-support.js';
+import { arg, bundle, cluster, HOST_BIN, PLUGIN_ENV, STUB, ours } from './plugin-support.js';
 
 const calls = arg('calls', 10_000);
 const SETTLE_MS = 1500;
@@ -38,7 +38,7 @@ async function measure(name: string, argv: string[], rollout: unknown): Promise<
   };
   const file = join(mkdtempSync(join(tmpdir(), 'plugin-mem-')), `${name}.json`);
   writeFileSync(file, JSON.stringify(scenario));
-  const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', 'off', '--', ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', 'off', '--', ...argv], { env: PLUGIN_ENV, stdio: ['ignore', 'pipe', 'ignore'] });
   const sleeps = scenario.calls.flatMap((c, i) => (c.method === 'Sleep' ? [i] : []));
   const readings: Promise<number>[] = [];
   let pid = 0;
@@ -62,8 +62,8 @@ async function measure(name: string, argv: string[], rollout: unknown): Promise<
 
 const c = await cluster();
 const plugin = await bundle();
-const base = ours(plugin, c, ['--kube-qps', '100000', '--kube-burst', '100000']);
-const tuned = [base[0]!, ...PLUGIN_NODE_FLAGS, ...base.slice(1)];
+const tuned = ours(plugin, c, ['--kube-qps', '100000', '--kube-burst', '100000']);
+const base = ours(plugin, c, ['--kube-qps', '100000', '--kube-burst', '100000'], []);
 const results = {
   tuned: await measure('ours-tuned', tuned, c.rollout),
   plain: await measure('ours-plain', base, c.rollout),

@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rollout } from '../src/routing/rollout.js';
 import { arg, bundle, cluster, header, ours, pct, play, ROOT, row, STUB } from './plugin-support.js';
+import { PLUGIN_NODE_FLAGS } from '../scripts/bundle.mjs';
 
 const calls = arg('calls', 300);
 const c = await cluster();
@@ -64,7 +65,7 @@ const sameDefault = await durations('same-default', scenario(full, throttledCall
 const changingDefault = await durations('changing-default', scenario(full, throttledCalls, (i) => (i % 2 ? 10 : 20)), byDefault);
 const stubLarge = await durations('stub-1mb', scenario(large, Math.min(calls, 100), () => 10), stubArgv);
 const oursLarge = await durations('ours-1mb', scenario(large, Math.min(calls, 100), () => 10), unthrottled);
-const noClient = [process.execPath, plugin, '--kubeconfig', join(ROOT, 'bench', 'no-such-kubeconfig'), '--log-level', 'error'];
+const noClient = [process.execPath, ...PLUGIN_NODE_FLAGS, plugin, '--kubeconfig', join(ROOT, 'bench', 'no-such-kubeconfig'), '--log-level', 'error'];
 const decodeOnly = await durations('ours-1mb-decode', scenario(large, Math.min(calls, 100), () => 10), noClient, true);
 
 header(`Call latency, p50 (p99 in brackets), ${calls} calls per row (${throttledCalls} at the default budget, 100 with 1 MB)`);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundlePlugin } from '../scripts/bundle.mjs';
+import { bundlePlugin, PLUGIN_NODE_FLAGS } from '../scripts/bundle.mjs';
 import { startApiServer, type ApiServer } from '../src/kube/apiserver/index.js';
 import type { Rollout } from '../src/routing/rollout.js';
 import { seedPinnedRoutes } from '../test/support/seed.js';
@@ -19,6 +19,13 @@ const dir = mkdtempSync(join(tmpdir(), 'plugin-bench-'));
 /** `--host gphost` plays under the go-plugin host instead of realhost. */
 export const HOST_BIN = process.argv.includes('--host') && process.argv[process.argv.indexOf('--host') + 1] === 'gphost' ? GPHOST : REALHOST;
 if (!existsSync(HOST_BIN) || !existsSync(STUB)) throw new Error(`${HOST_BIN} or ${STUB} is missing: run scripts/ensure-gphost.sh`);
+
+/**
+ * The environment the controller's pod gives its plugins. This machine sets NODE_EXTRA_CA_CERTS,
+ * which makes every node start read the system CA bundle (~40 ms, ~2 MB here); the controller's
+ * image sets no such thing, so neither our plugin nor `node -e 0` runs with it.
+ */
+export const PLUGIN_ENV: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_EXTRA_CA_CERTS'));
 
 export function arg(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -40,6 +47,7 @@ export async function play(name: string, scenario: unknown, argv: string[], rpcE
   const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(scenario));
   const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', 'off', '--', ...argv], {
+    env: PLUGIN_ENV,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -83,8 +91,11 @@ export interface Cluster {
 export async function cluster(): Promise<Cluster> {
   const api = await startApiServer({ simulateGateway: true });
   const seeded = await seedPinnedRoutes(api);
-  const kubeconfig = join(dir, 'kubeconfig');
-  await api.writeKubeconfig(kubeconfig);
+  // JSON, as `kubectl config view --raw -o json` writes it: read without loading a YAML parser,
+  // like the in-cluster credentials the plugin uses in the controller's pod (a YAML file adds
+  // ~10 ms to the first call and ~1 MB).
+  const kubeconfig = join(dir, 'kubeconfig.json');
+  writeFileSync(kubeconfig, api.kubeConfig().exportConfig(), { mode: 0o600 });
   const rollout = {
     ...seeded,
     metadata: { ...seeded.metadata, uid: '6f1c2b9e-3d4a-4e8f-9a7b-1c2d3e4f5a6b', resourceVersion: '184213', generation: 12, creationTimestamp: '2025-03-02T10:15:00Z' },
@@ -93,7 +104,7 @@ export async function cluster(): Promise<Cluster> {
   return { api, kubeconfig, rollout };
 }
 
-/** argv of our plugin in in-process mode against the cluster. */
-export function ours(bundlePath: string, c: Cluster, extra: string[] = []): string[] {
-  return [process.execPath, bundlePath, '--kubeconfig', c.kubeconfig, '--log-level', 'warn', ...extra];
+/** argv of our plugin in in-process mode against the cluster, with the launcher's node flags unless told otherwise. */
+export function ours(bundlePath: string, c: Cluster, extra: string[] = [], nodeFlags: readonly string[] = PLUGIN_NODE_FLAGS): string[] {
+  return [process.execPath, ...nodeFlags, bundlePath, '--kubeconfig', c.kubeconfig, '--log-level', 'warn', ...extra];
 }

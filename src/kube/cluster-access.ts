@@ -98,14 +98,9 @@ export async function loadClusterAccess(options: LoadOptions = {}): Promise<Clus
 
 async function fromKubeconfig(file: string, contextOverride: string | undefined, now: () => number): Promise<ClusterAccess> {
   const text = read(file, (detail) => msg.kubeconfigUnreadable(file, detail)).toString('utf8');
-  // Only here: in-cluster start-up does not load a YAML parser.
-  // Bundled (esbuild), the CommonJS package may arrive as `default` only; under node's loader, with named exports.
-  const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
-  const { parse } = yaml.default ?? yaml;
   let config: Obj;
   try {
-    // merge: js-yaml (client-node's parser) merges "<<" keys; logLevel: a library does not warn on the console.
-    config = obj(parse(text, { merge: true, logLevel: 'error' }));
+    config = obj(await parseKubeconfig(text));
   } catch (err) {
     // No cause and no message: the parser quotes the offending line, which may hold a token.
     const { code, linePos } = err as { code?: string; linePos?: [{ line: number; col: number }] };
@@ -160,6 +155,25 @@ async function fromKubeconfig(file: string, contextOverride: string | undefined,
   const bearer = token !== undefined || !tokenPath ? () => token : tokenFile(userOwner, isAbsolute(tokenPath) ? tokenPath : join(root, tokenPath), now);
   if (str(user.username)) headers.Authorization = `Basic ${Buffer.from(`${String(user.username)}:${str(user.password) ?? ''}`).toString('base64')}`;
   return access(clusterOwner, String(cluster.server).replace(/\/$/, ''), skipTls, tls, headers, bearer);
+}
+
+/**
+ * JSON (`kubectl config view -o json`, a ServiceAccount kubeconfig made by a script) is read as
+ * it is; anything else loads the YAML parser, which costs the plugin a few MB of memory.
+ */
+async function parseKubeconfig(text: string): Promise<unknown> {
+  if (text.trimStart().startsWith('{')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // Flow-style YAML that merely looks like JSON: the YAML parser decides.
+    }
+  }
+  // Bundled (esbuild), the CommonJS package may arrive as `default` only; under node's loader, with named exports.
+  const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  const { parse } = yaml.default ?? yaml;
+  // merge: js-yaml (client-node's parser) merges "<<" keys; logLevel: a library does not warn on the console.
+  return parse(text, { merge: true, logLevel: 'error' });
 }
 
 /** The named entries of a list, first of a name wins; every entry must be complete, used or not (client-node's newClusters etc.). */

@@ -82,6 +82,8 @@ export class YamuxSession extends EventEmitter {
   #inputLength = 0;
   #dataHeader: FrameHeader | null = null;
   #dataStream: YamuxStream | null = null;
+  /** Payload bytes of the current data frame not yet handed to its stream. */
+  #dataLeft = 0;
   #discard = 0;
 
   constructor(conn: Duplex, options: YamuxSessionOptions = {}) {
@@ -235,19 +237,38 @@ export class YamuxSession extends EventEmitter {
         continue;
       }
       if (this.#dataHeader) {
-        if (this.#inputLength < this.#dataHeader.length) return;
-        const header = this.#dataHeader;
         const stream = this.#dataStream!;
-        const payload = this.#take(header.length);
+        // The payload goes to the stream as it arrives, in the socket's own chunks: assembling
+        // a frame first would copy every byte of a large Rollout once more.
+        if (this.#dataLeft > 0) {
+          if (this.#inputLength === 0) return;
+          const piece = this.#takeSome(this.#dataLeft);
+          this.#dataLeft -= piece.length;
+          stream._onData(piece);
+          continue;
+        }
+        const { flags } = this.#dataHeader;
         this.#dataHeader = null;
         this.#dataStream = null;
-        stream._onData(payload);
-        stream._onFlags(header.flags);
+        stream._onFlags(flags);
         continue;
       }
       if (this.#inputLength < HEADER_SIZE) return;
       this.#onHeader(decodeHeader(this.#take(HEADER_SIZE)));
     }
+  }
+
+  /** Up to n bytes from the first input chunk, without copying. */
+  #takeSome(n: number): Buffer {
+    const first = this.#input[0]!;
+    if (first.length <= n) {
+      this.#input.shift();
+      this.#inputLength -= first.length;
+      return first;
+    }
+    this.#input[0] = first.subarray(n);
+    this.#inputLength -= n;
+    return first.subarray(0, n);
   }
 
   #take(n: number): Buffer {
@@ -314,6 +335,7 @@ export class YamuxSession extends EventEmitter {
     }
     this.#dataHeader = header;
     this.#dataStream = stream;
+    this.#dataLeft = header.length;
   }
 
   /** False when the SYN was refused (or broke the session) and the frame must be dropped. */

@@ -92,6 +92,17 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
     expect(ours.headers).to.deep.equal(theirs.headers);
   });
 
+  it('Given the file as JSON (kubectl config view -o json) or as flow-style YAML, Then both read like the YAML file', async () => {
+    const config = kubeconfig({ 'insecure-skip-tls-verify': true }, { token: 'secret-token' });
+    const json = await file(JSON.stringify(config, null, 2), 'config.json');
+    // Starts like JSON but is not (unquoted keys): the YAML parser reads it.
+    const flow = await file(`{ apiVersion: v1, kind: Config, clusters: [{ name: c, cluster: { server: 'https://k8s.example:6443', insecure-skip-tls-verify: true } }], users: [{ name: u, user: { token: secret-token } }], contexts: [{ name: main, context: { cluster: c, user: u } }], current-context: main }`, 'flow');
+    const expected = await seen(await loadClusterAccess({ ...base, kubeconfig: await file(config) }));
+    expect(await seen(await loadClusterAccess({ ...base, kubeconfig: json }))).to.deep.equal(expected);
+    expect(await seen(await loadClusterAccess({ ...base, kubeconfig: flow }))).to.deep.equal(expected);
+    expect(expected).to.include({ server: 'https://k8s.example:6443', rejectUnauthorized: false });
+  });
+
   it('Given a tokenFile relative to the kubeconfig, When it is rewritten, Then the new token is used only once a minute has passed', async () => {
     await mkdir(join(dir, 'sub'));
     await writeFile(join(dir, 'sub', 'token'), 'first\n');

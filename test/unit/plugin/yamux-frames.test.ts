@@ -81,10 +81,12 @@ describe('yamux session on the wire', () => {
     const data = Buffer.alloc(200 * 1024, 7);
     peer.send(encodeHeader(FrameType.WindowUpdate, Flag.SYN, 1, 0), encodeHeader(FrameType.Data, 0, 1, data.length), data);
     // Then the session ACKs it and, once the reader consumed it, grants the window back
-    await peer.until((f) => f.some((x) => x.type === FrameType.WindowUpdate && x.flags === 0 && x.length > 0));
+    // (as hashicorp's yamux: an update once at least half the window is free again; the payload
+    // reaches the reader in the socket's chunks, so the last few KiB may wait for the next update)
+    const granted = (f: typeof peer.frames) => f.filter((x) => x.type === FrameType.WindowUpdate && x.flags === 0).reduce((n, x) => n + x.length, 0);
+    await peer.until((f) => granted(f) > 0);
     expect(peer.frames[0]).to.include({ type: FrameType.WindowUpdate, flags: Flag.ACK, streamId: 1 });
-    const granted = peer.frames.filter((x) => x.type === FrameType.WindowUpdate && x.flags === 0).reduce((n, x) => n + x.length, 0);
-    expect(granted).to.equal(data.length);
+    expect(granted(peer.frames)).to.be.within(128 * 1024, data.length);
     peer.close();
   });
 
