@@ -64,7 +64,8 @@ function inputsDigest(node, commit) {
     const st = statSync(file);
     h.update(`${realpathSync(file)} ${st.size} ${st.mtimeMs}\n`);
   }
-  return h.update(commit).digest('hex').slice(0, 24);
+  // The launcher's node flags are compiled into it (PLUGIN_NODE_FLAGS may override them).
+  return h.update(commit).update('\0').update(PLUGIN_NODE_FLAGS.join(' ')).digest('hex').slice(0, 24);
 }
 
 function goBuild(out) {
