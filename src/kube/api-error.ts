@@ -27,7 +27,7 @@ export class ApiStatusError extends Error {
  */
 export function httpStatus(err: unknown): number | undefined {
   if (err instanceof ApiStatusError) return err.code;
-  const e = err as { name?: unknown; code?: unknown; body?: unknown } | undefined;
+  const e = err as { code?: unknown } | undefined;
   return err instanceof Error && typeof e?.code === 'number' && 'body' in err ? e.code : undefined;
 }
 
