@@ -185,7 +185,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
   const kube = options.kube;
   const core = clientNodeApi(kube, CoreV1Api);
   const custom = clientNodeApi(kube, CustomObjectsApi);
-  const watch = new Watch(await kubeConfigOf(kube));
+  const watch = new Watch(kubeConfigOf(kube));
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   // `queue` is declared below; the recorder only waits on it once relabels run.
   const recorder =

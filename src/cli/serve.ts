@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log.js';
 import { DEFAULT_PLUGIN_NAME } from '../routing/api.js';
+import { loadKubeConfig } from '../kube/load-kubeconfig.js';
 import { KubeClient, DEFAULT_BURST, DEFAULT_QPS } from '../kube/client.js';
 import { localRouters } from '../kube/local-router.js';
 import { createLocalStep } from '../kube/local-step.js';
@@ -142,7 +143,8 @@ async function serve(opts: ServeOptions, logger: Logger): Promise<void> {
 
 async function run(opts: ServeOptions, logger: Logger, dev: DevCluster | undefined): Promise<void> {
   const kube = new KubeClient({
-    ...(dev ? { kubeConfig: dev.api.kubeConfig() } : { kubeconfig: opts.kubeconfig }),
+    // client-node's KubeConfig, read once: the companion's watches need it, so its requests use it too.
+    kubeConfig: dev ? dev.api.kubeConfig() : loadKubeConfig(opts.kubeconfig),
     context: opts.context,
     qps: opts.kubeQps,
     burst: opts.kubeBurst,

@@ -7,7 +7,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
-import { loadKubeConfig } from './kubeconfig-access.js';
+import { loadKubeConfig } from './load-kubeconfig.js';
 
 // @kubernetes/client-node's typed API classes (CoreV1Api, CoordinationV1Api, ...) on a
 // KubeClient: their requests go through the client's pool, credentials, deadlines and
@@ -53,8 +53,8 @@ export function clientNodeApi<T>(kube: KubeClient, apiClass: new (config: Config
 }
 
 /** The client's KubeConfig (given, or loaded from the same place): client-node's Watch needs one. */
-export async function kubeConfigOf(kube: KubeClient): Promise<KubeConfig> {
-  const kc = kube.kubeConfig ?? (await loadKubeConfig(kube.kubeconfigPath));
+export function kubeConfigOf(kube: KubeClient): KubeConfig {
+  const kc = kube.kubeConfig ?? loadKubeConfig(kube.kubeconfigPath);
   if (kube.context) kc.setCurrentContext(kube.context);
   return kc;
 }

@@ -1,7 +1,6 @@
 import type * as http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { loadClusterAccess, NeedsClientNode, type ClusterAccess, type Credentials } from './cluster-access.js';
-import { NO_KUBECONFIG } from './errors.js';
 
 // Cluster access for every configuration. The common ones (in-cluster, kubeconfig files with
 // tokens, token files, certificates) are read by cluster-access.ts without
@@ -22,18 +21,9 @@ export async function loadAccess(options: AccessOptions): Promise<ClusterAccess>
     return await loadClusterAccess({ kubeconfig: options.kubeconfig, context: options.context });
   } catch (err) {
     if (!(err instanceof NeedsClientNode)) throw err;
-    return accessFromKubeConfig(await loadKubeConfig(options.kubeconfig), options.context);
+    const { loadKubeConfig } = await import('./load-kubeconfig.js');
+    return accessFromKubeConfig(loadKubeConfig(options.kubeconfig), options.context);
   }
-}
-
-/** client-node's KubeConfig from a file or the default places (for what only it reads, and its Watch). */
-export async function loadKubeConfig(path?: string): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  if (!kc.getCurrentCluster()) throw new Error(path ? `kubeconfig ${path} has no current cluster` : NO_KUBECONFIG);
-  return kc;
 }
 
 /** The methods of KubeConfig this uses; client-node does not type them all as public. */
