@@ -4,6 +4,7 @@
 //
 //   dist/release/rollouts-companion-plugin-linux-<arch>          launcher + appended runtime
 //   dist/release/rollouts-companion-plugin-linux-<arch>.sha256   "<hex>  <name>" (sha256sum -c)
+//   dist/release/argo-rollouts-config-linux-<arch>.yaml          deploy/plugin's ConfigMap for this file
 //
 // The file is the static Go launcher (deploy/plugin/launcher) with the runtime appended:
 // gzip(files in manifest order) + manifest JSON + trailer. The runtime is this machine's node,
@@ -203,7 +204,20 @@ export async function buildRelease({ outdir = join(ROOT, 'dist/release'), node =
     chmodSync(file, 0o755);
     copyFileSync(join(cacheDir, `${name}.sha256`), `${file}.sha256`);
   }
-  return { file, sha256: readFileSync(`${file}.sha256`, 'utf8').split(' ')[0], cached, commit };
+  const sha = readFileSync(`${file}.sha256`, 'utf8').split(' ')[0];
+  writeFileSync(join(outdir, `argo-rollouts-config-linux-${GO_ARCH[arch] ?? arch}.yaml`), configFor(name, sha));
+  return { file, sha256: sha, cached, commit };
+}
+
+/**
+ * deploy/plugin/argo-rollouts-config.yaml for this file: its name in `location` and its
+ * checksum in `sha256`, ready to apply once the file is published at that location.
+ */
+function configFor(name, sha) {
+  const template = readFileSync(join(ROOT, 'deploy/plugin/argo-rollouts-config.yaml'), 'utf8');
+  const placeholder = /"0{64}" # replace: the \.sha256 published with the release/g;
+  if (!placeholder.test(template)) throw new Error('deploy/plugin/argo-rollouts-config.yaml has no sha256 placeholder to fill');
+  return template.replace(placeholder, `"${sha}"`).replace(/rollouts-companion-plugin-linux-[a-z0-9]+\b(?!\.sha256)/g, name);
 }
 
 function firstLineMs(argv, env) {

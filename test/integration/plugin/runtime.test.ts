@@ -5,7 +5,8 @@ import {
   symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { parse } from 'yaml';
 import { promisify } from 'node:util';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { ruleWeights } from '../../support/routes.js';
@@ -112,12 +113,13 @@ describe('plugin runtime without a shell or libc', function () {
     let root: ReturnType<typeof bareRoot>;
     let cache: string;
     let release: string;
+    let sha256: string;
 
     before(async function () {
       await requireChroot(this);
       root = bareRoot(`${HOME}/sockets`);
       const { buildRelease } = await import('../../../scripts/release.mjs');
-      release = (await buildRelease({ outdir: join(root.fakeRoot, 'release') })).file;
+      ({ file: release, sha256 } = await buildRelease({ outdir: join(root.fakeRoot, 'release') }));
       installRelease(root, release);
       cache = join(root.fakeRoot, PLUGIN_FILE, '..', '.rollouts-companion-plugin');
     });
@@ -158,6 +160,18 @@ describe('plugin runtime without a shell or libc', function () {
       expect(versions()).to.have.length(1);
       const dir = statSync(join(cache, versions()[0]!));
       expect({ uid: dir.uid, mode: dir.mode & 0o777 }).to.deep.equal({ uid: CONTROLLER_UID, mode: 0o700 });
+    });
+
+    it('comes with its argo-rollouts-config: this file in location, its checksum in sha256', () => {
+      const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+      const config = parse(readFileSync(join(release, '..', `argo-rollouts-config-linux-${arch}.yaml`), 'utf8')) as { data: Record<string, string> };
+      const entries = ['trafficRouterPlugins', 'stepPlugins'].flatMap((key) => parse(config.data[key]!) as { location: string; sha256: string }[]);
+      expect(entries).to.have.length(2);
+      for (const entry of entries) {
+        expect(entry.location.endsWith(`/${basename(release)}`), entry.location).to.equal(true);
+        expect(entry.sha256).to.equal(sha256);
+      }
+      expect(sha256).to.match(/^[0-9a-f]{64}$/);
     });
 
     it('a second start reuses the unpacked copy', async () => {
