@@ -79,6 +79,24 @@ export const DEFAULT_COMPANION_TOKEN_FILE = '/var/run/secrets/rollouts-companion
 const companionTokenFile = (options: PluginCommandOptions): string | undefined =>
   options.companionTokenFile ?? (existsSync(DEFAULT_COMPANION_TOKEN_FILE) ? DEFAULT_COMPANION_TOKEN_FILE : undefined);
 
+const companionTls = (options: PluginCommandOptions) => (options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls));
+
+/**
+ * In-process mode's Kubernetes client, for either plugin kind. A kubeconfig that cannot be read
+ * fails here, so the plugin answers every call with why.
+ */
+async function kubeClient(options: PluginCommandOptions) {
+  const { KubeClient } = await import('../kube/client.js');
+  const client = new KubeClient({
+    kubeconfig: options.kubeconfig,
+    qps: options.kubeQps,
+    burst: options.kubeBurst,
+    requestTimeoutMs: options.kubeRequestTimeout,
+  });
+  await client.ready();
+  return client;
+}
+
 export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createPluginLogger(options.logLevel);
   // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
@@ -95,7 +113,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   const chooseRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
     if (options.companion) {
       const { createRemoteRouter } = await import('../grpc/client.js');
-      const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
+      const tls = companionTls(options);
       logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
       return createRemoteRouter({
         address: options.companion,
@@ -107,15 +125,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       });
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
-    const { KubeClient } = await import('../kube/client.js');
-    const client = new KubeClient({
-      kubeconfig: options.kubeconfig,
-      qps: options.kubeQps,
-      burst: options.kubeBurst,
-      requestTimeoutMs: options.kubeRequestTimeout,
-    });
-    // A kubeconfig that cannot be read fails the router, and every call says why.
-    await client.ready();
+    const client = await kubeClient(options);
     return createLocalRouter({
       pluginName: options.pluginName,
       client,
@@ -128,14 +138,10 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   const step = async (): Promise<StepPluginApi> => {
     if (options.companion) {
       const { createRemoteStep } = await import('../grpc/step-client.js');
-      const tls = options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls);
-      return createRemoteStep({ address: options.companion, tls, deadlineMs: options.deadline, tokenFile: companionTokenFile(options) });
+      return createRemoteStep({ address: options.companion, tls: companionTls(options), deadlineMs: options.deadline, tokenFile: companionTokenFile(options) });
     }
     const { createLocalStep } = await import('../kube/local-step.js');
-    const { KubeClient } = await import('../kube/client.js');
-    const client = new KubeClient({ kubeconfig: options.kubeconfig, qps: options.kubeQps, burst: options.kubeBurst });
-    await client.ready();
-    return createLocalStep({ client, logger });
+    return createLocalStep({ client: await kubeClient(options), logger });
   };
   const code = await runPlugin({ router, step, logger, env });
   await observability?.shutdown();

@@ -157,8 +157,8 @@ function lazy<T extends object>(source: Lazy<T>, logger: Logger, failing: (messa
 
 /**
  * Calls wait for the router; a router that cannot be built answers every call with why.
- * Building it loads the Kubernetes (or gRPC) client, which holds the event loop for most of
- * the start-up time. Type and InitPlugin, the controller's first calls right after the
+ * Building it loads the routing code, node's HTTP and TLS modules and the credentials (or the
+ * gRPC client), which holds the event loop for most of the start-up time. Type and InitPlugin, the controller's first calls right after the
  * handshake, need no router: they are answered at once and the load starts after them (or
  * LOAD_AFTER_MS after start if they do not come), so the controller's first call
  * never waits for the client. InitPlugin reports a router that failed to build once that

@@ -64,26 +64,29 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-describe('loadClusterAccess: kubeconfig files without client-node', () => {
-  let dir: string;
-  // Nothing from the machine: no HOME, no KUBECONFIG, no service account.
-  let base: LoadOptions;
-
+/** A fresh directory per test, and load options that see nothing of the machine (no HOME, KUBECONFIG or service account). */
+function scratchDir(): { dir: string; base: LoadOptions } {
+  const scratch = { dir: '', base: {} as LoadOptions };
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cluster-access-'));
-    base = { env: {}, serviceAccountDir: join(dir, 'no-serviceaccount') };
+    scratch.dir = await mkdtemp(join(tmpdir(), 'cluster-access-'));
+    scratch.base = { env: {}, serviceAccountDir: join(scratch.dir, 'no-serviceaccount') };
   });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  afterEach(() => rm(scratch.dir, { recursive: true, force: true }));
+  return scratch;
+}
+
+describe('loadClusterAccess: kubeconfig files without client-node', () => {
+  const scratch = scratchDir();
 
   async function file(config: unknown, name = 'config'): Promise<string> {
-    const path = join(dir, name);
+    const path = join(scratch.dir, name);
     await writeFile(path, typeof config === 'string' ? config : stringify(config));
     return path;
   }
 
   it('Given a file with a token, When loaded explicitly, Then requests carry it as a bearer token, as with client-node', async () => {
     const path = await file(kubeconfig({ server: 'https://k8s.example:6443/' }, { token: 'secret-token' }));
-    const access = await loadClusterAccess({ ...base, kubeconfig: path });
+    const access = await loadClusterAccess({ ...scratch.base, kubeconfig: path });
     expect(access.server).to.equal('https://k8s.example:6443');
     expect((await access.credentials()).headers).to.deep.equal({ Authorization: 'Bearer secret-token' });
     const ours = await seen(access);
@@ -97,21 +100,21 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
     const json = await file(JSON.stringify(config, null, 2), 'config.json');
     // Starts like JSON but is not (unquoted keys): the YAML parser reads it.
     const flow = await file(`{ apiVersion: v1, kind: Config, clusters: [{ name: c, cluster: { server: 'https://k8s.example:6443', insecure-skip-tls-verify: true } }], users: [{ name: u, user: { token: secret-token } }], contexts: [{ name: main, context: { cluster: c, user: u } }], current-context: main }`, 'flow');
-    const expected = await seen(await loadClusterAccess({ ...base, kubeconfig: await file(config) }));
-    expect(await seen(await loadClusterAccess({ ...base, kubeconfig: json }))).to.deep.equal(expected);
-    expect(await seen(await loadClusterAccess({ ...base, kubeconfig: flow }))).to.deep.equal(expected);
+    const expected = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: await file(config) }));
+    expect(await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: json }))).to.deep.equal(expected);
+    expect(await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: flow }))).to.deep.equal(expected);
     expect(expected).to.include({ server: 'https://k8s.example:6443', rejectUnauthorized: false });
   });
 
   it('Given a tokenFile relative to the kubeconfig, When it is rewritten, Then the new token is used only once a minute has passed', async () => {
-    await mkdir(join(dir, 'sub'));
-    await writeFile(join(dir, 'sub', 'token'), 'first\n');
+    await mkdir(join(scratch.dir, 'sub'));
+    await writeFile(join(scratch.dir, 'sub', 'token'), 'first\n');
     const path = await file(kubeconfig({}, { tokenFile: 'sub/token' }));
     let now = 1_000_000;
-    const access = await loadClusterAccess({ ...base, kubeconfig: path, now: () => now });
+    const access = await loadClusterAccess({ ...scratch.base, kubeconfig: path, now: () => now });
     expect((await access.credentials()).headers.Authorization).to.equal('Bearer first');
 
-    await writeFile(join(dir, 'sub', 'token'), 'second\n');
+    await writeFile(join(scratch.dir, 'sub', 'token'), 'second\n');
     now += 59_000;
     expect((await access.credentials()).headers.Authorization).to.equal('Bearer first');
     now += 2_000;
@@ -119,24 +122,24 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
   });
 
   it('Given a tokenFile that disappears after loading, When re-read, Then the last token is kept (as client-go does)', async () => {
-    await writeFile(join(dir, 'token'), 'kept');
-    const path = await file(kubeconfig({}, { tokenFile: join(dir, 'token') }));
+    await writeFile(join(scratch.dir, 'token'), 'kept');
+    const path = await file(kubeconfig({}, { tokenFile: join(scratch.dir, 'token') }));
     let now = 0;
-    const access = await loadClusterAccess({ ...base, kubeconfig: path, now: () => now });
-    await rm(join(dir, 'token'));
+    const access = await loadClusterAccess({ ...scratch.base, kubeconfig: path, now: () => now });
+    await rm(join(scratch.dir, 'token'));
     now += 61_000;
     expect((await access.credentials()).headers.Authorization).to.equal('Bearer kept');
   });
 
   it('Given certificate, key and CA paths relative to the kubeconfig, Then they are read from its directory, as with client-node', async () => {
-    await mkdir(join(dir, 'pki'));
-    await writeFile(join(dir, 'pki', 'ca.crt'), CA);
-    await writeFile(join(dir, 'pki', 'client.crt'), CERT);
-    await writeFile(join(dir, 'pki', 'client.key'), KEY);
+    await mkdir(join(scratch.dir, 'pki'));
+    await writeFile(join(scratch.dir, 'pki', 'ca.crt'), CA);
+    await writeFile(join(scratch.dir, 'pki', 'client.crt'), CERT);
+    await writeFile(join(scratch.dir, 'pki', 'client.key'), KEY);
     const path = await file(
-      kubeconfig({ 'certificate-authority': 'pki/ca.crt' }, { 'client-certificate': 'pki/client.crt', 'client-key': join(dir, 'pki', 'client.key') }),
+      kubeconfig({ 'certificate-authority': 'pki/ca.crt' }, { 'client-certificate': 'pki/client.crt', 'client-key': join(scratch.dir, 'pki', 'client.key') }),
     );
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect(String(ours.ca)).to.equal(CA);
     expect(String(ours.cert)).to.equal(CERT);
     expect(String(ours.key)).to.equal(KEY);
@@ -149,7 +152,7 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
     const path = await file(
       kubeconfig({ 'certificate-authority-data': b64(CA) }, { 'client-certificate-data': b64(CERT), 'client-key-data': b64(KEY) }),
     );
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect([String(ours.ca), String(ours.cert), String(ours.key)]).to.deep.equal([CA, CERT, KEY]);
     const theirs = await seenByClientNode(path);
     expect([ours.ca, ours.cert, ours.key]).to.deep.equal([theirs.ca, theirs.cert, theirs.key]);
@@ -157,7 +160,7 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
 
   it('Given insecure-skip-tls-verify and tls-server-name, Then verification is off and the SNI name set, as with client-node', async () => {
     const path = await file(kubeconfig({ 'insecure-skip-tls-verify': true, 'tls-server-name': 'kubernetes.default' }, { token: 't' }));
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect(ours.rejectUnauthorized).to.equal(false);
     expect(ours.servername).to.equal('kubernetes.default');
     const theirs = await seenByClientNode(path);
@@ -166,20 +169,20 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
 
   it('Given no insecure-skip-tls-verify, Then rejectUnauthorized is left unset (NODE_TLS_REJECT_UNAUTHORIZED decides, as with client-node)', async () => {
     const path = await file(kubeconfig({ 'insecure-skip-tls-verify': false }, {}));
-    const access = await loadClusterAccess({ ...base, kubeconfig: path });
+    const access = await loadClusterAccess({ ...scratch.base, kubeconfig: path });
     expect(access.tls.rejectUnauthorized).to.equal(undefined);
   });
 
   it('Given username and password, Then requests carry basic auth, as with client-node', async () => {
     const path = await file(kubeconfig({}, { username: 'admin', password: 'pw' }));
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect(ours.headers).to.deep.equal({ Authorization: `Basic ${b64('admin:pw')}` });
     expect(ours.headers).to.deep.equal((await seenByClientNode(path)).headers);
   });
 
   it('Given a token and basic auth and "as", Then the token wins and Impersonate-User is sent, as with client-node', async () => {
     const path = await file(kubeconfig({}, { token: 'tok', username: 'admin', password: 'pw', as: 'jane' }));
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect(ours.headers).to.deep.equal({ Authorization: 'Bearer tok', 'Impersonate-User': 'jane' });
     expect(ours.headers).to.deep.equal((await seenByClientNode(path)).headers);
   });
@@ -200,7 +203,7 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
       ],
       'current-context': 'ctx-a',
     });
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path, context: 'ctx-b' }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path, context: 'ctx-b' }));
     expect(ours.server).to.equal('https://b.example');
     expect(ours.headers).to.deep.equal({ Authorization: 'Bearer tb' });
     const theirs = await seenByClientNode(path, 'ctx-b');
@@ -209,53 +212,53 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
 
   it('Given a context, cluster or user that is named but missing, Then the error names the file and the missing entry', async () => {
     const path = await file(kubeconfig({}, {}, { contexts: [{ name: 'main', context: { cluster: 'gone', user: 'u' } }] }));
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path, context: 'nope' }))).message).to.equal(
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path, context: 'nope' }))).message).to.equal(
       `kubeconfig ${path}: context "nope" not found`,
     );
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path }))).message).to.equal(
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }))).message).to.equal(
       `kubeconfig ${path}: cluster "gone" (of context "main") not found`,
     );
     const noUser = await file(kubeconfig({}, {}, { contexts: [{ name: 'main', context: { cluster: 'c', user: 'who' } }] }), 'no-user');
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: noUser }))).message).to.equal(
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: noUser }))).message).to.equal(
       `kubeconfig ${noUser}: user "who" (of context "main") not found`,
     );
   });
 
   it('Given no current-context and no override, Then the error says the file has no current cluster', async () => {
     const path = await file(kubeconfig({}, {}, { 'current-context': undefined }));
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path }))).message).to.equal(`kubeconfig ${path} has no current cluster`);
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }))).message).to.equal(`kubeconfig ${path} has no current cluster`);
   });
 
   it('Given an incomplete entry, even an unused one, Then it is refused as client-node refuses it', async () => {
     const path = await file(kubeconfig({}, {}, { clusters: [{ name: 'c', cluster: { server: 'https://x' } }, { name: 'broken', cluster: {} }] }));
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path }))).message).to.equal(
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }))).message).to.equal(
       `kubeconfig ${path}: clusters[1].cluster.server is missing`,
     );
   });
 
   it('Given an explicit file that does not exist, Then the error names its path', async () => {
-    const path = join(dir, 'missing');
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path }))).message).to.match(new RegExp(`^cannot read kubeconfig ${path}: ENOENT`));
+    const path = join(scratch.dir, 'missing');
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }))).message).to.match(new RegExp(`^cannot read kubeconfig ${path}: ENOENT`));
   });
 
   it('Given a client certificate file that does not exist, Then the error names the user, the field and the path', async () => {
     const path = await file(kubeconfig({}, { 'client-certificate': 'nope.crt' }));
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path }))).message).to.match(
-      new RegExp(`^kubeconfig ${path} user "u": cannot read client-certificate ${join(dir, 'nope.crt')}: ENOENT`),
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }))).message).to.match(
+      new RegExp(`^kubeconfig ${path} user "u": cannot read client-certificate ${join(scratch.dir, 'nope.crt')}: ENOENT`),
     );
   });
 
   it('Given a file that is not YAML, Then the error gives the place but never the content (it may hold a token)', async () => {
     const path = await file('users:\n- name: u\n  user: {token: "leaked-secret"\n');
-    const err = await rejection(loadClusterAccess({ ...base, kubeconfig: path }));
+    const err = await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect(err.message).to.match(new RegExp(`^kubeconfig ${path} is not valid YAML \\(\\w+ at line \\d+, column \\d+\\)$`));
     expect(JSON.stringify({ message: err.message, cause: String(err.cause) })).not.to.include('leaked-secret');
   });
 
   it('Given the in-process API server kubeconfig (http:// with insecure-skip-tls-verify), Then it is accepted', async () => {
-    const path = join(dir, 'local');
+    const path = join(scratch.dir, 'local');
     await writeKubeconfigFile(path, 'http://127.0.0.1:8123');
-    const ours = await seen(await loadClusterAccess({ ...base, kubeconfig: path }));
+    const ours = await seen(await loadClusterAccess({ ...scratch.base, kubeconfig: path }));
     expect(ours.server).to.equal('http://127.0.0.1:8123');
     expect(ours.headers).to.deep.equal({});
     expect(ours.server).to.equal((await seenByClientNode(path)).server);
@@ -263,7 +266,7 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
 
   it('Given http:// without insecure-skip-tls-verify, Then it is refused, as client-node refuses it', async () => {
     const path = await file(kubeconfig({ server: 'http://127.0.0.1:8123' }, {}));
-    expect((await rejection(loadClusterAccess({ ...base, kubeconfig: path }))).message).to.equal(
+    expect((await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }))).message).to.equal(
       `kubeconfig ${path} cluster "c": server http://127.0.0.1:8123 is plain http://, which client-node only allows with insecure-skip-tls-verify: true`,
     );
     expect((await rejection(seenByClientNode(path))).message).to.include('HTTP protocol is not allowed');
@@ -271,14 +274,7 @@ describe('loadClusterAccess: kubeconfig files without client-node', () => {
 });
 
 describe('loadClusterAccess: what needs client-node', () => {
-  let dir: string;
-  let base: LoadOptions;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cluster-access-'));
-    base = { env: {}, serviceAccountDir: join(dir, 'no-serviceaccount') };
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const scratch = scratchDir();
 
   const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, string]> = [
     ['an exec user', {}, { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'aws' } }, 'user "u" sets "exec"'],
@@ -288,24 +284,24 @@ describe('loadClusterAccess: what needs client-node', () => {
   ];
   for (const [what, cluster, user, why] of cases) {
     it(`Given ${what}, Then NeedsClientNode says which field`, async () => {
-      const path = join(dir, 'config');
+      const path = join(scratch.dir, 'config');
       await writeFile(path, stringify(kubeconfig(cluster, user)));
-      const err = await rejection(loadClusterAccess({ ...base, kubeconfig: path }));
+      const err = await rejection(loadClusterAccess({ ...scratch.base, kubeconfig: path }));
       expect(err).to.be.instanceOf(NeedsClientNode);
       expect((err as NeedsClientNode).why).to.equal(`kubeconfig ${path} ${why}`);
     });
   }
 
   it('Given KUBECONFIG with two files, Then NeedsClientNode (merging is client-node\'s)', async () => {
-    const err = await rejection(loadClusterAccess({ ...base, env: { KUBECONFIG: `${join(dir, 'a')}:${join(dir, 'b')}` } }));
+    const err = await rejection(loadClusterAccess({ ...scratch.base, env: { KUBECONFIG: `${join(scratch.dir, 'a')}:${join(scratch.dir, 'b')}` } }));
     expect(err).to.be.instanceOf(NeedsClientNode);
     expect((err as NeedsClientNode).why).to.equal("KUBECONFIG lists 2 files (merging them is client-node's)");
   });
 
   it('Given an unused user with exec, Then the file still loads without client-node', async () => {
-    const path = join(dir, 'config');
+    const path = join(scratch.dir, 'config');
     await writeFile(path, stringify(kubeconfig({}, { token: 't' }, { users: [{ name: 'u', user: { token: 't' } }, { name: 'eks', user: { exec: { command: 'aws' } } }] })));
-    expect((await (await loadClusterAccess({ ...base, kubeconfig: path })).credentials()).headers).to.deep.equal({ Authorization: 'Bearer t' });
+    expect((await (await loadClusterAccess({ ...scratch.base, kubeconfig: path })).credentials()).headers).to.deep.equal({ Authorization: 'Bearer t' });
   });
 });
 
