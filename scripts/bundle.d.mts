@@ -1,6 +1,10 @@
 export declare const BUNDLE_NAME: string;
-/** Builds OUTDIR (default dist)/rollouts-companion-plugin.mjs, plugin-chunks/ and proto/; returns the entry path. */
-export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean; singleFile?: boolean }): Promise<string>;
+/**
+ * Builds OUTDIR (default dist)/rollouts-companion-plugin.cjs, its core, plugin-deps/ and proto/,
+ * and records the core's code cache for `node` (default: this node) unless `codeCache` is false;
+ * returns the entry path.
+ */
+export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean; codeCache?: boolean; node?: string }): Promise<string>;
 /** node flags the launcher passes before the bundle (V8 heap sizing). */
 export declare const PLUGIN_NODE_FLAGS: string[];
 export declare const COMPANION_BUNDLE_NAME: string;

@@ -1,23 +1,29 @@
 #!/usr/bin/env node
-// Bundles the plugin entry (src/cli/plugin-main.ts) and all its dependencies into
-// dist/rollouts-companion-plugin.mjs, with the gRPC contract beside it (dist/proto/, for
-// remote mode). The Kubernetes and gRPC clients go to dist/plugin-chunks/ and load only
-// after the handshake line is out: compiling them is most of node's start-up (about 125 ms
-// of 150 ms to the handshake as one file, 25 ms split). No node_modules needed at run time.
+// Bundles the plugin (src/cli/plugin-main.ts) and all its dependencies into dist/, with the
+// gRPC contract beside it (dist/proto/, for remote mode); no node_modules needed at run time.
+//   rollouts-companion-plugin.cjs         the entry (src/cli/plugin-loader.ts)
+//   rollouts-companion-plugin.core.cjs    our code, pino and commander: all a start and an
+//                                         in-process call need, one CommonJS file
+//   rollouts-companion-plugin.core.cache  its V8 code cache, recorded from a first reconcile
+//   plugin-deps/<package>.cjs             packages only some paths need (gRPC for remote mode,
+//                                         OpenTelemetry, prom-client, client-node for exec
+//                                         credentials, yaml, re2js), required when first used
+// CommonJS because node's ES module loader costs a start ~40 ms more (its own modules, a facade
+// per builtin imported, chunks read asynchronously after the first call has arrived); esbuild
+// splits only ES modules, hence one file per lazily needed package instead of chunks.
 //
-// `--single-file` puts everything in the one .mjs (start-up to the handshake about twice as
-// slow; measured 62 ms split vs 128 ms single on this project's CI machine).
-//
-//   node scripts/bundle.mjs [--outdir dist] [--minify] [--single-file]
+//   node scripts/bundle.mjs [--outdir dist] [--minify] [--node PATH | --no-code-cache]
 //   node scripts/bundle.mjs --companion [--outdir dist] [--minify]    (the CLI with `serve`)
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildInfo } from './build-info.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
 
 /**
  * node flags for whatever starts the bundle (deploy/plugin's launcher): V8 heap sizing for
@@ -29,12 +35,11 @@ export const BUNDLE_NAME = 'rollouts-companion-plugin.mjs';
  */
 export const PLUGIN_NODE_FLAGS = process.env.PLUGIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=1', '--max-old-space-size=64'];
 
-/** esbuild options both bundles share: one ESM file for node 20 that needs no node_modules. */
-function nodeEsm(minify) {
+/** esbuild options every bundle shares: node 20, no node_modules needed, the build's identity. */
+function nodeOptions(minify) {
   return {
     bundle: true,
     platform: 'node',
-    format: 'esm',
     target: 'node20',
     minify,
     sourcemap: false,
@@ -42,7 +47,14 @@ function nodeEsm(minify) {
     logLevel: 'warning',
     // `version` and the startup log name the release and commit built from (src/version.ts).
     define: { ROLLOUTS_COMPANION_BUILD: JSON.stringify(buildInfo()) },
-    // CommonJS dependencies (grpc-js, ...) call require() and read __dirname; give them both.
+  };
+}
+
+/** One ESM file (the companion) whose CommonJS dependencies (grpc-js, ...) still find require() and __dirname. */
+function nodeEsm(minify) {
+  return {
+    ...nodeOptions(minify),
+    format: 'esm',
     banner: {
       js: [
         "import { createRequire as __cr } from 'node:module';",
@@ -56,21 +68,103 @@ function nodeEsm(minify) {
   };
 }
 
-/** Builds the bundle; returns its path. */
-export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, singleFile = false } = {}) {
-  mkdirSync(outdir, { recursive: true });
-  rmSync(join(outdir, 'plugin-chunks'), { recursive: true, force: true });
-  await build({
-    entryPoints: { 'rollouts-companion-plugin': join(ROOT, 'src/cli/plugin-main.ts') },
-    outdir,
-    chunkNames: 'plugin-chunks/[name]-[hash]',
-    outExtension: { '.js': '.mjs' },
-    splitting: !singleFile,
-    ...nodeEsm(minify),
+/** CommonJS for the plugin: `import()` becomes require(), import.meta.url the file's own URL. */
+function nodeCjs(minify) {
+  const options = nodeOptions(minify);
+  return {
+    ...options,
+    format: 'cjs',
+    supported: { 'dynamic-import': false },
+    define: { ...options.define, 'import.meta.url': '__import_meta_url' },
+    banner: { js: "var __import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
     alias: { 'whatwg-url': join(ROOT, 'scripts/bundle-shims/whatwg-url.mjs') },
+  };
+}
+
+export const BUNDLE_NAME = 'rollouts-companion-plugin.cjs';
+/** The plugin bundle's other files (src/cli/plugin-loader.ts gets the names through `define`). */
+const PLUGIN_LAYOUT = {
+  core: 'rollouts-companion-plugin.core.cjs',
+  codeCache: 'rollouts-companion-plugin.core.cache',
+  recordEnv: 'ROLLOUTS_COMPANION_RECORD_CODE_CACHE',
+};
+const PLUGIN_DEPS = 'plugin-deps';
+/** Packages every start runs (logger, argument parser): in the core file. */
+const CORE_PACKAGES = new Set(['pino', 'commander']);
+
+const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const depsFile = (spec) => `${spec.replace(/^@/, '').replace(/\//g, '-')}.cjs`;
+
+/**
+ * An esbuild plugin that leaves `lazy` packages out: imported from `from`, each becomes a
+ * require of its plugin-deps file. `collect` also adds every other package our own code
+ * imports (outside CORE_PACKAGES) to `lazy`.
+ */
+function lazyPackages(lazy, from, collect) {
+  return {
+    name: 'lazy-packages',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (isBuiltin(args.path) || args.kind === 'entry-point') return undefined;
+        const fromOurCode = !args.importer.includes(`${sep}node_modules${sep}`);
+        if (collect && fromOurCode && !CORE_PACKAGES.has(packageName(args.path))) lazy.add(args.path);
+        return lazy.has(args.path) ? { path: `${from}${depsFile(args.path)}`, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/**
+ * Builds the plugin bundle into `outdir`; returns the entry's path. `codeCache` records the
+ * core's V8 code cache by running it under `node` with PLUGIN_NODE_FLAGS (the cache is only
+ * valid for that node binary and those flags).
+ */
+export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, codeCache = true, node = process.execPath } = {}) {
+  mkdirSync(outdir, { recursive: true });
+  for (const stale of ['plugin-chunks', PLUGIN_DEPS, 'rollouts-companion-plugin.mjs', PLUGIN_LAYOUT.codeCache]) {
+    rmSync(join(outdir, stale), { recursive: true, force: true });
+  }
+  const lazy = new Set();
+  await build({
+    ...nodeCjs(minify),
+    entryPoints: [join(ROOT, 'src/cli/plugin-main.ts')],
+    outfile: join(outdir, PLUGIN_LAYOUT.core),
+    plugins: [lazyPackages(lazy, `./${PLUGIN_DEPS}/`, true)],
+  });
+  await Promise.all(
+    [...lazy].map((spec) =>
+      build({
+        ...nodeCjs(minify),
+        stdin: { contents: `module.exports = require(${JSON.stringify(spec)});`, resolveDir: ROOT, loader: 'js' },
+        outfile: join(outdir, PLUGIN_DEPS, depsFile(spec)),
+        plugins: [lazyPackages(new Set([...lazy].filter((s) => s !== spec)), './', false)],
+      }),
+    ),
+  );
+  const options = nodeCjs(minify);
+  await build({
+    ...options,
+    define: { ...options.define, PLUGIN_LAYOUT: JSON.stringify(PLUGIN_LAYOUT) },
+    entryPoints: [join(ROOT, 'src/cli/plugin-loader.ts')],
+    outfile: join(outdir, BUNDLE_NAME),
   });
   cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
-  return join(outdir, BUNDLE_NAME);
+  const entry = join(outdir, BUNDLE_NAME);
+  if (codeCache) await recordCodeCache([node, ...PLUGIN_NODE_FLAGS, entry], join(outdir, PLUGIN_LAYOUT.codeCache));
+  return entry;
+}
+
+/** Runs scripts/code-cache/record.ts (bundled on the fly) to record the core's code cache at `out`. */
+async function recordCodeCache(argv, out) {
+  const dir = mkdtempSync(join(tmpdir(), 'code-cache-record-'));
+  try {
+    const script = join(dir, 'record.mjs');
+    await build({ ...nodeEsm(false), entryPoints: [join(ROOT, 'scripts/code-cache/record.ts')], outfile: script, logLevel: 'error' });
+    const options = { argv, out, recordEnv: PLUGIN_LAYOUT.recordEnv, calls: join(ROOT, 'scripts/code-cache/calls.gob'), examples: join(ROOT, 'examples/pinned-routes') };
+    execFileSync(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export const COMPANION_BUNDLE_NAME = 'rollouts-companion.mjs';
@@ -112,11 +206,11 @@ export async function bundleCompanion({ outdir = join(ROOT, 'dist'), minify = fa
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const at = args.indexOf('--outdir');
-  const outdir = at >= 0 ? resolve(args[at + 1]) : undefined;
+  const value = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const outdir = value('--outdir') && resolve(value('--outdir'));
   (args.includes('--companion')
     ? bundleCompanion({ outdir, minify: args.includes('--minify') })
-    : bundlePlugin({ outdir, minify: args.includes('--minify'), singleFile: args.includes('--single-file') }))
+    : bundlePlugin({ outdir, minify: args.includes('--minify'), codeCache: !args.includes('--no-code-cache'), node: value('--node') }))
     .then((file) => process.stdout.write(`bundled ${file}\n`))
     .catch((err) => {
       process.stderr.write(`${err.stack ?? err}\n`);

@@ -5,7 +5,7 @@
 #   OUTDIR/rollouts-companion-plugin      static launcher (the file `location:` points at)
 #   OUTDIR/node                           the node binary
 #   OUTDIR/lib/                           node's glibc, libstdc++ and dynamic loader
-#   OUTDIR/rollouts-companion-plugin.mjs  the bundle (scripts/bundle.mjs), proto/ beside it
+#   OUTDIR/rollouts-companion-plugin.cjs  the bundle (scripts/bundle.mjs), its other files and proto/ beside it
 #
 # usage: scripts/plugin-runtime.sh OUTDIR [NODE]   (needs go, ldd, and a built bundle or esbuild)
 set -eu
@@ -15,7 +15,8 @@ OUT=$1
 NODE=${2:-$(command -v node)}
 mkdir -p "$OUT/lib"
 
-node "$ROOT/scripts/bundle.mjs" --outdir "$OUT" --minify >/dev/null
+# The code cache is recorded with the node that will run it.
+node "$ROOT/scripts/bundle.mjs" --outdir "$OUT" --minify --node "$NODE" >/dev/null
 cp "$NODE" "$OUT/node"
 # Every shared object node needs, and the loader itself (the "=>" path, or the bare path
 # of the interpreter line).

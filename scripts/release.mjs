@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { bundlePlugin, PLUGIN_NODE_FLAGS } from './bundle.mjs';
+import { BUNDLE_NAME, bundlePlugin, PLUGIN_NODE_FLAGS } from './bundle.mjs';
 import { gitCommit } from './build-info.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -119,7 +119,8 @@ function hostRuntime(node) {
 function inputsDigest(runtime, commit) {
   const h = createHash('sha256');
   const add = (file) => h.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
-  for (const dir of ['src', 'proto', 'scripts', 'deploy/plugin/launcher']) filesUnder(join(ROOT, dir)).forEach(add);
+  // examples/pinned-routes: the code cache is recorded by replaying a reconcile of it.
+  for (const dir of ['src', 'proto', 'scripts', 'deploy/plugin/launcher', 'examples/pinned-routes']) filesUnder(join(ROOT, dir)).forEach(add);
   ['package.json', 'package-lock.json'].forEach((f) => add(join(ROOT, f)));
   for (const file of [runtime.node, ...runtime.libs.map((l) => l.file)]) {
     const st = statSync(file);
@@ -144,7 +145,8 @@ function goBuild(out, goarch) {
 async function assemble(runtime, goarch, commit, file) {
   const stage = mkdtempSync(join(tmpdir(), 'rollouts-companion-release-'));
   try {
-    await bundlePlugin({ outdir: stage, minify: true });
+    // A code cache is only valid for the node binary that records it: none for a foreign architecture.
+    await bundlePlugin({ outdir: stage, minify: true, node: runtime.node, codeCache: goarch === GO_ARCH[process.arch] });
     copyFileSync(runtime.node, join(stage, 'node'));
     chmodSync(join(stage, 'node'), 0o755);
     mkdirSync(join(stage, 'lib'));
@@ -284,7 +286,7 @@ export async function measureStartup(file, runs = 9) {
     };
     const nodeMs = await sample(() => firstLineMs([process.execPath, '-e', 'console.log(1)'], {}));
     const [unpacked] = readdirSync(cache).filter((d) => !d.startsWith('.') && !d.endsWith('.lock'));
-    const bundle = [process.execPath, join(cache, unpacked, 'rollouts-companion-plugin.mjs')];
+    const bundle = [process.execPath, join(cache, unpacked, BUNDLE_NAME)];
     const bundleMs = await sample(() => firstLineMs(bundle, env));
     const handshakeMs = await sample(() => firstLineMs([file], env));
     const host = existsSync(join(ROOT, '.build/gphost/host'));

@@ -9,7 +9,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { KubeClient } from '../kube/client.js';
-import { clientNodeApi, kubeConfigOf } from '../kube/client-node-api.js';
+import { callApi, clientNodeApi, kubeConfigOf } from '../kube/client-node-api.js';
 import { EVENT_COMPONENT, EventRecorder, EventType, type EventObject } from '../kube/events.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
@@ -341,7 +341,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     });
     try {
       await withTimeout(
-        kube.call(() =>
+        callApi(kube, () =>
           core.patchNamespacedPod(
             { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
             mergePatch,
@@ -387,7 +387,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
 
   const versions = clientNodeApi(kube, VersionApi);
   const recovery = new RecoveryProbe({
-    probe: () => withTimeout(kube.call(() => versions.getCode()), REQUEST_TIMEOUT_MS, 'version probe'),
+    probe: () => withTimeout(callApi(kube, () => versions.getCode()), REQUEST_TIMEOUT_MS, 'version probe'),
     intervalMs: RECOVERY_PROBE_MS,
     onRecovered: () => {
       log.info('API server answering again; retrying watches and relabels now');
@@ -425,7 +425,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       labelSelector: labelKey,
       list: (o) => {
         const request = { labelSelector: o.labelSelector, limit: o.limit, _continue: o.continue };
-        const list = kube.call(() => (namespace ? core.listNamespacedPod({ namespace, ...request }) : core.listPodForAllNamespaces(request)));
+        const list = callApi(kube, () => (namespace ? core.listNamespacedPod({ namespace, ...request }) : core.listPodForAllNamespaces(request)));
         return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of pods');
       },
       project: (object) => podView(object as Parameters<typeof podView>[0], labelKey),
@@ -465,7 +465,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
         : `/apis/${ROLLOUTS.group}/${ROLLOUTS.version}/${ROLLOUTS.plural}`,
       list: (o) => {
         const request = { ...ROLLOUTS, limit: o.limit, _continue: o.continue };
-        const list = kube.call(() =>
+        const list = callApi(kube, () =>
           namespace ? custom.listNamespacedCustomObject({ namespace, ...request }) : custom.listClusterCustomObject(request),
         );
         return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of rollouts');
@@ -502,7 +502,7 @@ export async function startCanaryController(options: CanaryControllerOptions): P
       path: namespace ? `/api/v1/namespaces/${namespace}/services` : '/api/v1/services',
       list: (o) => {
         const request = { limit: o.limit, _continue: o.continue };
-        const list = kube.call(() =>
+        const list = callApi(kube, () =>
           namespace ? core.listNamespacedService({ namespace, ...request }) : core.listServiceForAllNamespaces(request),
         );
         return withTimeout(list as Promise<ListPage>, LIST_TIMEOUT_MS, 'list of services');

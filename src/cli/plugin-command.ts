@@ -6,6 +6,7 @@ import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
 import type { StepPluginApi } from '../step/api.js';
 import type { PluginObservability } from '../observability/plugin.js';
+import { codeCacheStatus } from './code-cache.js';
 import { fromGoFlags } from './plugin-args.js';
 
 // `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
@@ -104,7 +105,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   let observability: PluginObservability | undefined;
   const router = async (): Promise<TrafficRouterApi> => {
     // Here, not before the handshake: only a plugin the host really started says what it is.
-    logger.info(ownVersion(), 'rollouts-companion plugin starting');
+    logger.info({ ...ownVersion(), codeCache: codeCacheStatus() }, 'rollouts-companion plugin starting');
     if (options.logFormat !== undefined) logger.info({ logFormat: options.logFormat }, LOG_FORMAT_IGNORED);
     const { startPluginObservability } = await import('../observability/plugin.js');
     observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });

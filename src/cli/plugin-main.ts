@@ -1,7 +1,7 @@
 import { pluginCommand } from './plugin-command.js';
 
-// Entry point of the standalone plugin bundle (dist/rollouts-companion-plugin.mjs): the
-// `plugin` verb without the rest of the CLI, so the controller starts it quickly.
+// The standalone plugin (dist/rollouts-companion-plugin.core.cjs, which src/cli/plugin-loader.ts
+// starts): the `plugin` verb without the rest of the CLI, so the controller starts it quickly.
 
 pluginCommand()
   .name('rollouts-companion-plugin')

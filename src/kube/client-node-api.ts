@@ -6,6 +6,8 @@ import {
   type Configuration,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { CallContext } from '../routing/api.js';
 import type { KubeClient } from './client.js';
 import { loadKubeConfig } from './load-kubeconfig.js';
 
@@ -17,9 +19,17 @@ import { loadKubeConfig } from './load-kubeconfig.js';
 // The generated code builds URLs from this base; `exchange` sends the path to the real server.
 const PLACEHOLDER_SERVER = 'http://kube-api';
 
+/** The signal of the `kube.call` attempt a generated API method runs in, for its request. */
+const attemptSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** Runs client-node API calls through `kube.call` (rate limit, deadlines, retries); each attempt's request aborts with it. */
+export function callApi<T>(kube: KubeClient, fn: () => Promise<T>, ctx?: CallContext): Promise<T> {
+  return kube.call((signal) => attemptSignal.run(signal, fn), ctx);
+}
+
 const configurations = new WeakMap<KubeClient, { configuration: Configuration; apis: Map<unknown, unknown> }>();
 
-/** An API class bound to `kube`; run its methods inside `kube.call(() => api.method(...), ctx)`. */
+/** An API class bound to `kube`; run its methods inside `callApi(kube, () => api.method(...), ctx)`. */
 export function clientNodeApi<T>(kube: KubeClient, apiClass: new (config: Configuration) => T): T {
   let bound = configurations.get(kube);
   if (!bound) {
@@ -33,7 +43,7 @@ export function clientNodeApi<T>(kube: KubeClient, apiClass: new (config: Config
           if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) {
             throw new Error(`unsupported request body type for ${request.getHttpMethod()} ${url.pathname}`);
           }
-          const response = await kube.exchange(request.getHttpMethod().toString(), url.pathname + url.search, request.getHeaders(), body);
+          const response = await kube.exchange(request.getHttpMethod().toString(), url.pathname + url.search, request.getHeaders(), body, attemptSignal.getStore());
           return new ResponseContext(response.status, response.headers, {
             text: async () => response.body.toString('utf8'),
             binary: async () => response.body,

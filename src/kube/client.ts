@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as http from 'node:http';
 import * as https from 'node:https';
 
@@ -69,12 +68,6 @@ const RETRY_MAX_MS = 2_000;
  */
 const MIN_ATTEMPT_MS = 250;
 
-/** The attempt a request belongs to, found by the HTTP layer through async context. */
-interface AttemptScope {
-  signal: AbortSignal;
-}
-const attemptScope = new AsyncLocalStorage<AttemptScope>();
-
 /** One REST request: a JSON body (or a patch) in, a JSON object out. */
 export interface ApiRequest {
   method: 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -144,8 +137,8 @@ export class KubeClient {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
-    return this.call(async () => {
-      const response = await this.exchange(request.method, path, headers, body);
+    return this.call(async (signal) => {
+      const response = await this.exchange(request.method, path, headers, body, signal);
       const text = response.body.toString('utf8');
       if (response.status < 200 || response.status > 299) throw new ApiStatusError(response.status, text, response.headers);
       return (text ? JSON.parse(text) : undefined) as T;
@@ -157,9 +150,10 @@ export class KubeClient {
    * for the rate limit (refused with OverloadedError when its queue is full), gives every
    * attempt a deadline shorter than the caller's, and retries 429, 5xx, resets and timeouts
    * with jittered exponential back-off while the caller's deadline allows. 409 is not retried
-   * here: only the writer can re-read and re-plan (see `backoff`).
+   * here: only the writer can re-read and re-plan (see `backoff`). `request` gets the
+   * attempt's signal, which aborts when the attempt's deadline passes or the caller goes.
    */
-  async call<T>(request: () => Promise<T>, ctx?: CallContext): Promise<T> {
+  async call<T>(request: (signal: AbortSignal) => Promise<T>, ctx?: CallContext): Promise<T> {
     const deadline = Math.min(ctx?.deadline ?? Infinity, Date.now() + this.callTimeoutMs);
     for (let attempt = 0; ; attempt++) {
       const attemptAbort = new AbortController();
@@ -179,10 +173,7 @@ export class KubeClient {
           if (err instanceof QueueFullError) throw new OverloadedError(msg.overloaded(err.limit), { cause: err });
           throw err;
         }
-        return await untilAborted(
-          attemptScope.run({ signal: attemptAbort.signal }, request),
-          attemptAbort.signal,
-        );
+        return await untilAborted(request(attemptAbort.signal), attemptAbort.signal);
       } catch (err) {
         const wait = retryDelay(err, attempt);
         if (wait === undefined || ctx?.signal?.aborted) throw err;
@@ -224,11 +215,10 @@ export class KubeClient {
   }
 
   /**
-   * One HTTP exchange with the API server, credentials added, on the pool, under the deadline
-   * of the `call` attempt it runs in. `pathAndQuery` is relative to the server URL.
+   * One HTTP exchange with the API server, credentials added, on the pool, aborted with
+   * `signal` (a `call` attempt's). `pathAndQuery` is relative to the server URL.
    */
-  async exchange(method: string, pathAndQuery: string, headers: Record<string, string>, body?: string | Buffer): Promise<RawResponse> {
-    const signal = attemptScope.getStore()?.signal;
+  async exchange(method: string, pathAndQuery: string, headers: Record<string, string>, body?: string | Buffer, signal?: AbortSignal): Promise<RawResponse> {
     const access = await this.access;
     const url = new URL(access.server + pathAndQuery);
     const { verb, resource } = describeRequest(method, url);

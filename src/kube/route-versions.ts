@@ -1,5 +1,5 @@
 import { callerGone, type CallContext } from '../routing/api.js';
-import { NoAnswer, NoAnswerError } from './api-error.js';
+import { httpStatus, NoAnswer, NoAnswerError } from './api-error.js';
 import type { KubeClient } from './client.js';
 import { RouteKind } from '../routing/route-store.js';
 
@@ -51,44 +51,68 @@ export function compareVersions(a: string, b: string): number {
   return y[0] - x[0] || y[1] - x[1] || y[2] - x[2] || a.localeCompare(b);
 }
 
+type Discovered = { served: string[]; byKind: Map<RouteKind, string> };
+
 /**
- * Discovers once (a failed discovery is retried on the next call) and answers per kind. A failed
- * discovery request is thrown as the client's error: the caller names the object it was for.
+ * Discovers once (a failed discovery is retried on the next call) and answers per kind. v1 is
+ * asked first: it is the newest version there is, and current clusters serve HTTPRoute and
+ * GRPCRoute there, so a first call costs one request, not one per version. Kinds v1 does not
+ * serve go through full discovery. A failed discovery request is thrown as the client's error:
+ * the caller names the object it was for.
  */
 export class RouteVersions {
-  private discovered?: Promise<{ served: string[]; byKind: Map<RouteKind, string> }>;
+  private readonly pending = new Map<string, Promise<unknown>>();
 
   constructor(private readonly kube: KubeClient) {}
 
   /** Discovery runs within the deadline of the call that needs it first; if that call goes, the next one asks again. */
   async resource(kind: RouteKind, ctx?: CallContext): Promise<RouteResource> {
-    const { served, byKind } = await this.discover(ctx).catch((err: unknown) => {
-      // Another caller's discovery ended with that caller (gone, or its deadline passed): ask within ours.
-      if (err instanceof NoAnswerError && err.why !== NoAnswer.Unreachable && !callerGone(ctx)) return this.discover(ctx);
-      throw err;
-    });
+    const atV1 = await this.once('v1', ctx, () => this.resources('v1', ctx));
+    if (atV1?.has(PLURALS[kind])) return { group: GATEWAY_GROUP, version: 'v1', plural: PLURALS[kind] };
+    const { served, byKind } = await this.once('all', ctx, () => this.discover(ctx));
     const version = byKind.get(kind);
     if (version === undefined) throw new KindNotServedError(kind, served);
     return { group: GATEWAY_GROUP, version, plural: PLURALS[kind] };
   }
 
-  private discover(ctx?: CallContext): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
-    this.discovered ??= this.load(ctx).catch((err: unknown) => {
-      this.discovered = undefined;
+  /** `load` once per key; a failure is forgotten, and one that ended with another caller is retried within ours. */
+  private async once<T>(key: string, ctx: CallContext | undefined, load: () => Promise<T>): Promise<T> {
+    const run = (): Promise<T> => {
+      let p = this.pending.get(key) as Promise<T> | undefined;
+      if (!p) {
+        p = load();
+        this.pending.set(key, p);
+        p.catch(() => this.pending.delete(key));
+      }
+      return p;
+    };
+    return run().catch((err: unknown) => {
+      // Another caller's discovery ended with that caller (gone, or its deadline passed): ask within ours.
+      if (err instanceof NoAnswerError && err.why !== NoAnswer.Unreachable && !callerGone(ctx)) return run();
       throw err;
     });
-    return this.discovered;
   }
 
-  private async load(ctx?: CallContext): Promise<{ served: string[]; byKind: Map<RouteKind, string> }> {
+  /** The resources (plurals) the group serves at `version`; undefined when it does not serve that version. */
+  private async resources(version: string, ctx?: CallContext): Promise<Set<string> | undefined> {
+    try {
+      const list = await this.kube.request<{ resources?: { name: string }[] }>({ method: 'GET', path: `/apis/${GATEWAY_GROUP}/${version}` }, ctx);
+      return new Set((list.resources ?? []).map((r) => r.name));
+    } catch (err) {
+      if (httpStatus(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private async discover(ctx?: CallContext): Promise<Discovered> {
     const groups = await this.kube.request<{ groups?: { name: string; versions?: { version: string }[] }[] }>({ method: 'GET', path: '/apis' }, ctx);
     const group = groups.groups?.find((g) => g.name === GATEWAY_GROUP);
     const served = (group?.versions ?? []).map((v) => v.version).sort(compareVersions);
     const byKind = new Map<RouteKind, string>();
     for (const version of served) {
-      const resources = await this.kube.request<{ resources?: { name: string }[] }>({ method: 'GET', path: `/apis/${GATEWAY_GROUP}/${version}` }, ctx);
+      const plurals = await this.resources(version, ctx);
       for (const [kind, plural] of Object.entries(PLURALS) as [RouteKind, string][]) {
-        if (!byKind.has(kind) && resources.resources?.some((r) => r.name === plural)) byKind.set(kind, version);
+        if (!byKind.has(kind) && plurals?.has(plural)) byKind.set(kind, version);
       }
     }
     return { served, byKind };

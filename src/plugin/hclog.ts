@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { createLogger } from '../log.js';
 
@@ -17,8 +16,14 @@ const HCLOG_LEVEL: Record<string, string> = {
   fatal: 'error',
 };
 
+// Microseconds since the epoch from the monotonic clock, anchored once to the wall clock
+// (node:perf_hooks would do the same, at the cost of loading it at every plugin start).
+const ANCHOR_MICROS = Date.now() * 1000;
+const ANCHOR_NS = process.hrtime.bigint();
+const nowMicros = () => ANCHOR_MICROS + Number((process.hrtime.bigint() - ANCHOR_NS) / 1000n);
+
 /** Now as hclog's timestamp: UTC, six fractional digits. */
-export function hclogTimestamp(epochMicros = Math.round((performance.timeOrigin + performance.now()) * 1000)): string {
+export function hclogTimestamp(epochMicros = nowMicros()): string {
   const millis = Math.floor(epochMicros / 1000);
   const micros = String(epochMicros % 1000).padStart(3, '0');
   // toISOString: 2006-01-02T15:04:05.000Z; insert the microseconds before the Z.

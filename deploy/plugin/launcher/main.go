@@ -14,7 +14,7 @@
 // it execs node through the runtime's own glibc dynamic loader, so no library of the
 // controller image is used:
 //
-//	ROOT/lib/ld-linux-*.so.*  --library-path ROOT/lib  ROOT/node  ROOT/rollouts-companion-plugin.mjs  ARGS...
+//	ROOT/lib/ld-linux-*.so.*  --library-path ROOT/lib  ROOT/node  ROOT/rollouts-companion-plugin.cjs  ARGS...
 //
 // Build (stdlib only, GOPATH mode): CGO_ENABLED=0 GO111MODULE=off go build -trimpath -ldflags="-s -w" -o rollouts-companion-plugin .
 package main
@@ -29,7 +29,7 @@ import (
 
 const (
 	defaultRoot = "/plugin"
-	bundleName  = "rollouts-companion-plugin.mjs"
+	bundleName  = "rollouts-companion-plugin.cjs"
 )
 
 func main() {

@@ -202,6 +202,11 @@ export class GobDecoder {
       if (this.r.left > 0) {
         if (!isInterface) throw gobErrors.extraData();
         this.r.uint('delimited value count');
+      } else if (!isInterface) {
+        // A whole definition message is consumed, as Go's decoder consumes it: a value still
+        // arriving in pieces does not decode the Rollout's ~250 definitions again per piece.
+        this.start = this.cursor;
+        this.defined = [];
       }
     }
   }

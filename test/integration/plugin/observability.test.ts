@@ -3,9 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
-import type { Rollout } from '../../../src/routing/rollout.js';
-import { HOST, pluginArgv, pluginBundle, requireHost, seedAndRollout, type Scenario } from './support.js';
+import { HOST, pluginArgv, pluginBundle, requireHost, seededClusterEach, type Scenario } from './support.js';
 
 // What an operator sees of the in-process plugin: Prometheus metrics on --metrics-listen while
 // the controller (the go-plugin host) drives it, and Events on the Rollout for route changes.
@@ -58,26 +56,16 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 describe('plugin under the go-plugin host: metrics (--metrics-listen) and route Events', function () {
   this.timeout(120_000);
-  let api: ApiServer;
-  let rollout: Rollout;
-  let kubeconfig: string;
-
   before(async () => {
     requireHost();
     await pluginBundle();
   });
-  beforeEach(async () => {
-    api = await startApiServer({ simulateGateway: true });
-    rollout = await seedAndRollout(api);
-    kubeconfig = join(mkdtempSync(join(tmpdir(), 'plugin-kube-')), 'kubeconfig');
-    await api.writeKubeconfig(kubeconfig);
-  });
-  afterEach(async () => api.close());
+  const cluster = seededClusterEach();
 
   it('Given SetWeight 10, 10 and a refused header route, Then /metrics counts calls, errors, route writes, API requests and connections, and the Rollout has one Event', async () => {
     const host = startHost(
       {
-        rollout,
+        rollout: cluster.rollout,
         calls: [
           { method: 'InitPlugin' },
           { method: 'SetWeight', desiredWeight: 10 },
@@ -87,7 +75,7 @@ describe('plugin under the go-plugin host: metrics (--metrics-listen) and route 
           { method: 'Sleep', ms: 4000 },
         ],
       },
-      ['--kubeconfig', kubeconfig, '--metrics-listen', '127.0.0.1:0'],
+      ['--kubeconfig', cluster.kubeconfig, '--metrics-listen', '127.0.0.1:0'],
     );
     const url = await host.metricsUrl;
     // The calls run while the plugin is up; read once the four before the Sleep are counted.
@@ -109,19 +97,19 @@ describe('plugin under the go-plugin host: metrics (--metrics-listen) and route 
     expect(sample(text, 'process_resident_memory_bytes')).to.be.greaterThan(0);
 
     expect(await host.exited, host.output().stderr.slice(-3000)).to.equal(0);
-    const events = (api.list('v1', 'Event', 'default') as unknown as Event[]).map((e) => `${e.type} ${e.reason} x${e.count} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
-    expect(events).to.deep.equal([`Normal TrafficWeightUpdated x1 Rollout/${rollout.metadata.name}: canary weight 10 on HTTPRoute default/canary-route`]);
+    const events = (cluster.api.list('v1', 'Event', 'default') as unknown as Event[]).map((e) => `${e.type} ${e.reason} x${e.count} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`);
+    expect(events).to.deep.equal([`Normal TrafficWeightUpdated x1 Rollout/${cluster.rollout.metadata.name}: canary weight 10 on HTTPRoute default/canary-route`]);
   });
 
   it('Given no --metrics-listen, Then the plugin opens no port and still records route Events', async () => {
     const host = startHost(
-      { rollout, calls: [{ method: 'InitPlugin' }, { method: 'SetWeight', desiredWeight: 30 }] },
-      ['--kubeconfig', kubeconfig],
+      { rollout: cluster.rollout, calls: [{ method: 'InitPlugin' }, { method: 'SetWeight', desiredWeight: 30 }] },
+      ['--kubeconfig', cluster.kubeconfig],
     );
     host.metricsUrl.catch(() => undefined);
     expect(await host.exited, host.output().stderr.slice(-3000)).to.equal(0);
     expect(host.output().stderr).to.not.contain('plugin metrics listening');
-    const events = api.list('v1', 'Event', 'default') as unknown as Event[];
+    const events = cluster.api.list('v1', 'Event', 'default') as unknown as Event[];
     expect(events.map((e) => e.reason)).to.deep.equal(['TrafficWeightUpdated']);
   });
 });

@@ -156,6 +156,8 @@ describe('plugin runtime without a shell or libc', function () {
       expect(startLine, result.stderr).to.include(`version=${version} `);
       expect(startLine).to.match(/ commit=[0-9a-f]{12}(-dirty)? /);
       expect(startLine).to.include(`contractVersion=${CONTRACT_VERSION} `);
+      // And the code cache recorded at release time by the same node was taken
+      expect(startLine).to.include('codeCache=accepted');
       // And one private copy of the runtime lies beside the file, owned by the controller's uid
       expect(versions()).to.have.length(1);
       const dir = statSync(join(cache, versions()[0]!));
@@ -191,7 +193,7 @@ describe('plugin runtime without a shell or libc', function () {
     it('a damaged copy is detected and unpacked again, and versions nobody runs are removed', async () => {
       // Given an unpacked copy whose bundle was overwritten (same size), an older version's copy and an interrupted unpack
       await play(quickReconcile(10));
-      const bundle = unpacked('rollouts-companion-plugin.mjs');
+      const bundle = unpacked('rollouts-companion-plugin.core.cjs');
       const original = readFileSync(bundle);
       writeFileSync(bundle, Buffer.alloc(original.length, '/'));
       mkdirSync(join(cache, '0.0.1-00000000deadbeef/lib'), { recursive: true });
@@ -205,9 +207,9 @@ describe('plugin runtime without a shell or libc', function () {
       const result = await play(quickReconcile(40));
       // Then it says so, works, and the bundle is the released one again
       expectPlayed(result);
-      expect(result.stderr).to.match(/unpacked runtime .* is damaged \(rollouts-companion-plugin\.mjs was changed after it was verified\); unpacking it again/);
+      expect(result.stderr).to.match(/unpacked runtime .* is damaged \(rollouts-companion-plugin\.core\.cjs was changed after it was verified\); unpacking it again/);
       expect(ruleWeights(httpRoute(api, 'canary-route'))).to.deep.equal([{ [STABLE]: 60, [CANARY]: 40 }]);
-      expect(readFileSync(unpacked('rollouts-companion-plugin.mjs')).equals(original)).to.equal(true);
+      expect(readFileSync(unpacked('rollouts-companion-plugin.core.cjs')).equals(original)).to.equal(true);
       // And only the current version is left
       expect(readdirSync(cache).filter((n) => n !== '.lock').sort()).to.deep.equal([versions()[0], `${versions()[0]}.lock`]);
     });
@@ -258,6 +260,8 @@ describe('plugin runtime without a shell or libc', function () {
       for (const file of [join(root.fakeRoot, PLUGIN_FILE), join(cache, version!, 'node'), join(cache, version!, 'lib', loader!)]) {
         expect(elfMachine(file), file).to.equal(EM_AARCH64);
       }
+      // And it carries no code cache: one recorded by the amd64 node would not be valid there
+      expect(result.stderr).to.match(/rollouts-companion plugin starting:.* codeCache=absent/);
     });
   });
 

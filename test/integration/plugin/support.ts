@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ApiServer } from '../../../src/kube/apiserver/index.js';
+import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
 import type { RouteObject } from '../../../src/routing/route-store.js';
 import { PLUGIN_NODE_FLAGS } from '../../../scripts/bundle.mjs';
@@ -158,6 +158,32 @@ export async function seedAndRollout(api: ApiServer, pluginName = 'rollouts-comp
     },
     status: { currentPodHash: CANARY_HASH, stableRS: STABLE_HASH, currentStepIndex: 0, phase: 'Progressing' },
   } as Rollout;
+}
+
+export interface SeededCluster {
+  api: ApiServer;
+  /** The seeds' Rollout as the controller sends it. */
+  rollout: Rollout;
+  /** A kubeconfig file for `api`. */
+  kubeconfig: string;
+}
+
+/**
+ * For each test of the calling suite (mocha hooks): an in-process API server seeded by
+ * seedAndRollout, with a kubeconfig file for it; closed after the test.
+ */
+export function seededClusterEach(): SeededCluster {
+  const cluster = {} as SeededCluster;
+  beforeEach(async () => {
+    cluster.api = await startApiServer({ simulateGateway: true });
+    cluster.rollout = await seedAndRollout(cluster.api);
+    cluster.kubeconfig = join(mkdtempSync(join(tmpdir(), 'plugin-kube-')), 'kubeconfig');
+    await cluster.api.writeKubeconfig(cluster.kubeconfig);
+  });
+  afterEach(async () => {
+    await cluster.api.close();
+  });
+  return cluster;
 }
 
 export function httpRoute(api: ApiServer, name: string): RouteObject {

@@ -42,7 +42,9 @@ describe('kube: route API versions from discovery', () => {
       '/apis/gateway.networking.k8s.io/v1': { kind: 'APIResourceList', groupVersion: 'gateway.networking.k8s.io/v1', resources: [{ name: 'httproutes', kind: 'HTTPRoute', namespaced: true, singularName: 'httproute', verbs: ['get'] }] },
       '/apis/gateway.networking.k8s.io/v1beta1': { kind: 'APIResourceList', groupVersion: 'gateway.networking.k8s.io/v1beta1', resources: [{ name: 'httproutes', kind: 'HTTPRoute', namespaced: true, singularName: 'httproute', verbs: ['get'] }] },
     };
+    const asked: string[] = [];
     const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
       const doc = docs[req.url ?? ''];
       res.writeHead(doc ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(doc ?? { kind: 'Status', code: 404 }));
     });
@@ -50,11 +52,15 @@ describe('kube: route API versions from discovery', () => {
     try {
       const versions = new RouteVersions(new KubeClient({ kubeConfig: kubeConfigForServer(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) }));
       expect((await versions.resource('HTTPRoute')).version).to.equal('v1');
+      // v1 is asked first: a first call on a current cluster costs one discovery request
+      expect(asked).to.deep.equal(['/apis/gateway.networking.k8s.io/v1']);
       let message = '';
       await versions.resource('TCPRoute').catch((e: Error) => (message = e.message));
       expect(message).to.equal(
         'the cluster does not serve TCPRoute (gateway.networking.k8s.io versions served: v1, v1beta1); install the Gateway API CRD tcproutes.gateway.networking.k8s.io (Experimental channel)',
       );
+      // A kind v1 does not serve goes through full discovery, once
+      expect(asked.slice(1)).to.deep.equal(['/apis', '/apis/gateway.networking.k8s.io/v1', '/apis/gateway.networking.k8s.io/v1beta1']);
     } finally {
       server.close();
     }

@@ -147,6 +147,23 @@ describe('gob decoder against Go-written streams', () => {
       expect(got, `chunks of ${size}`).to.deep.equal(whole);
     }
   });
+
+  it('keeps each type definition as soon as its message is whole, while the value is still arriving', () => {
+    // Given a value whose stream starts with its type definitions (a first SetWeight's Rollout)
+    const encoder = new GobEncoder();
+    const first = encoder.encode(RpcErrorType, { ErrorString: 'x'.repeat(300) });
+    const valueOnly = encoder.encode(RpcErrorType, { ErrorString: 'x'.repeat(300) });
+    const definitions = first.length - valueOnly.length;
+    expect(definitions).to.be.greaterThan(0);
+    // When all but the value's last byte has arrived
+    const dec = new GobDecoder();
+    dec.feed(first.subarray(0, first.length - 1));
+    expect(dec.next()).to.equal(undefined);
+    // Then only the value's bytes wait: the definitions are not decoded again with the next piece
+    expect(dec.pendingBytes).to.equal(valueOnly.length - 1);
+    dec.feed(first.subarray(first.length - 1));
+    expect(dec.next()?.value).to.deep.include({ ErrorString: 'x'.repeat(300) });
+  });
 });
 
 describe('gob encoder', () => {
