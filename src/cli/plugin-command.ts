@@ -127,6 +127,9 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     }
     const { createLocalRouter } = await import('../kube/local-router.js');
     const client = await kubeClient(options);
+    // Discovery and the pool's first connection now, while the controller encodes its first
+    // SetWeight: that call then finds both ready.
+    (await import('../kube/route-versions.js')).routeVersionsOf(client).warmUp();
     return createLocalRouter({
       pluginName: options.pluginName,
       client,

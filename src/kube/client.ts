@@ -301,7 +301,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** verb and resource of an API path, as the API server's audit log names them. */
+/**
+ * verb and resource of an API path, as the API server's audit log names them; discovery
+ * documents (/apis, /apis/GROUP/VERSION, ...) are "get discovery".
+ */
 export function describeRequest(method: string, url: URL): { verb: string; resource: string } {
   const parts = url.pathname.split('/').filter(Boolean);
   // /api/v1/... or /apis/GROUP/VERSION/...
@@ -309,6 +312,7 @@ export function describeRequest(method: string, url: URL): { verb: string; resou
   let rest = parts.slice(parts[0] === 'apis' ? 3 : 2);
   if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
   const plural = rest[0] ?? '';
+  if (!plural) return { verb: method.toLowerCase(), resource: 'discovery' };
   const named = rest.length > 1;
   const resource = group ? `${plural}.${group}` : plural;
   switch (method.toUpperCase()) {

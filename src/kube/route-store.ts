@@ -16,7 +16,7 @@ import type { KubeClient } from './client.js';
 import * as msg from './errors.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { CONFIGMAPS, SERVICES, resourcePath } from './paths.js';
-import { KindNotServedError, RouteVersions } from './route-versions.js';
+import { KindNotServedError, routeVersionsOf, type RouteVersions } from './route-versions.js';
 
 // RouteStore on a real (or in-process) API server. Writes are full-object replaces carrying
 // the resourceVersion that was read, so a concurrent writer yields 409 and we re-plan on the
@@ -79,7 +79,7 @@ export class KubeRouteStore implements RouteStore {
     private readonly kube: KubeClient,
     private readonly events: RouteStoreEvents = {},
   ) {
-    this.versions = new RouteVersions(kube);
+    this.versions = routeVersionsOf(kube);
   }
 
   async get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject> {

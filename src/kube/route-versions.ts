@@ -51,6 +51,18 @@ export function compareVersions(a: string, b: string): number {
   return y[0] - x[0] || y[1] - x[1] || y[2] - x[2] || a.localeCompare(b);
 }
 
+/** The most a call that arrives during the warm-up waits for it before discovering itself. */
+const WARM_UP_MS = 2_000;
+
+const shared = new WeakMap<KubeClient, RouteVersions>();
+
+/** The client's one RouteVersions: what a cluster serves is discovered once per client, whoever asks. */
+export function routeVersionsOf(kube: KubeClient): RouteVersions {
+  let versions = shared.get(kube);
+  if (!versions) shared.set(kube, (versions = new RouteVersions(kube)));
+  return versions;
+}
+
 type Discovered = { served: string[]; byKind: Map<RouteKind, string> };
 
 /**
@@ -64,6 +76,16 @@ export class RouteVersions {
   private readonly pending = new Map<string, Promise<unknown>>();
 
   constructor(private readonly kube: KubeClient) {}
+
+  /**
+   * Discovers what HTTPRoutes need now, in the background, within WARM_UP_MS: the plugin does
+   * it right after start, while the controller is still encoding its first SetWeight (the
+   * Rollout's type tree takes it tens of milliseconds), which then finds discovery done and a
+   * connection open. A failure is forgotten; the first call discovers within its own deadline.
+   */
+  warmUp(): void {
+    this.resource(RouteKind.HTTPRoute, { deadline: Date.now() + WARM_UP_MS }).catch(() => undefined);
+  }
 
   /** Discovery runs within the deadline of the call that needs it first; if that call goes, the next one asks again. */
   async resource(kind: RouteKind, ctx?: CallContext): Promise<RouteResource> {

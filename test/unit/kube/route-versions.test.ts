@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { kubeConfigForServer } from '../../../src/kube/kubeconfig.js';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
 import { KubeClient } from '../../../src/kube/client.js';
-import { compareVersions, RouteVersions } from '../../../src/kube/route-versions.js';
+import { compareVersions, RouteVersions, routeVersionsOf } from '../../../src/kube/route-versions.js';
 import { KubeRouteStore } from '../../../src/kube/route-store.js';
 
 // Route API versions come from discovery: the newest version the cluster serves for each kind.
@@ -26,6 +26,20 @@ describe('kube: route API versions from discovery', () => {
     const versions = new RouteVersions(new KubeClient({ kubeConfig: api.kubeConfig() }));
     expect(await versions.resource('HTTPRoute')).to.deep.equal({ group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' });
     expect(await versions.resource('TCPRoute')).to.deep.equal({ group: 'gateway.networking.k8s.io', version: 'v1alpha2', plural: 'tcproutes' });
+  });
+
+  it('warms up once per client: a store created afterwards finds HTTPRoute\'s version known and asks the cluster nothing', async () => {
+    // Given a client whose discovery was warmed up at start
+    const kube = new KubeClient({ kubeConfig: api.kubeConfig() });
+    const asked: string[] = [];
+    kube.onRequest((r) => asked.push(`${r.verb} ${r.resource}`));
+    routeVersionsOf(kube).warmUp();
+    while (asked.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(asked).to.deep.equal(['get discovery']);
+    // When the first call resolves a route's version through a new store on the same client
+    expect(await routeVersionsOf(kube).resource('HTTPRoute')).to.include({ version: 'v1' });
+    // Then it needed no further request
+    expect(asked).to.have.length(1);
   });
 
   it('reads and writes routes through the discovered versions', async () => {
