@@ -26,14 +26,13 @@ import { buildInfo } from './build-info.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * node flags for whatever starts the bundle (deploy/plugin's launcher): V8 heap sizing for
- * a small, long-lived process (measured in bench/plugin-memory.ts; see bench/README.md). A
- * 1 MiB young generation instead of 16 and an old generation collected before it passes
- * 64 MiB: node's defaults let the heap grow by ~60 MB over 10 000 calls that keep nothing.
- * 64, not less: ten concurrent 1 MB Rollouts (the controller's default workers) must fit.
- * Overridable with PLUGIN_NODE_FLAGS (space-separated) for experiments.
+ * node flags for whatever starts the bundle (deploy/plugin's launcher compiles them in): none.
+ * The plugin sizes its heap itself once started (src/plugin/heap.ts): any V8 flag here makes
+ * node 20 reject the code cache of its own modules, ~20 ms of every start (bench/README.md).
+ * Overridable with PLUGIN_NODE_FLAGS (space-separated) for experiments; the code cache is
+ * recorded with them.
  */
-export const PLUGIN_NODE_FLAGS = process.env.PLUGIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? ['--max-semi-space-size=1', '--max-old-space-size=64'];
+export const PLUGIN_NODE_FLAGS = process.env.PLUGIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 /** esbuild options every bundle shares: node 20, no node_modules needed, the build's identity. */
 function nodeOptions(minify) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { createPluginLogger } from '../plugin/hclog.js';
+import { settleHeap } from '../plugin/heap.js';
 import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
@@ -147,7 +148,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     const { createLocalStep } = await import('../kube/local-step.js');
     return createLocalStep({ client: await kubeClient(options), logger });
   };
-  const code = await runPlugin({ router, step, logger, env });
+  const code = await runPlugin({ router, step, logger, env, beforeHandshake: settleHeap });
   await observability?.shutdown();
   return code;
 }

@@ -2,6 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
+import { unsettleHeap } from '../plugin/heap.js';
 import { CodeCache, setCodeCacheStatus } from './code-cache.js';
 
 // Entry point of the plugin bundle (rollouts-companion-plugin.cjs, CommonJS: node then loads no
@@ -24,6 +25,7 @@ const script = new Script(source, { filename: core, cachedData });
 setCodeCacheStatus(!cachedData ? CodeCache.Absent : script.cachedDataRejected ? CodeCache.Rejected : CodeCache.Accepted);
 if (recordTo) {
   process.once('exit', () => {
+    unsettleHeap();
     writeFileSync(`${recordTo}.part`, script.createCachedData());
     renameSync(`${recordTo}.part`, recordTo);
   });

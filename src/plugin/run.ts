@@ -26,6 +26,8 @@ export interface RunPluginOptions {
   stdout?: NodeJS.WritableStream;
   /** How often to check whether the host process is still our parent. */
   parentCheckIntervalMs?: number;
+  /** Runs once the socket listens, right before the handshake line (the plugin settles its heap here). */
+  beforeHandshake?: () => void;
 }
 
 export async function runPlugin(options: RunPluginOptions): Promise<number> {
@@ -91,6 +93,7 @@ export async function runPlugin(options: RunPluginOptions): Promise<number> {
   // The controller keeps one connection per plugin process; once it is gone nobody calls us again.
   server.once('disconnect', () => finish(0, 'the host closed the connection'));
 
+  options.beforeHandshake?.();
   (options.stdout ?? process.stdout).write(`${server.handshakeLine}\n`);
   logger.debug({ address: server.socketPath }, 'plugin listening');
   return exited;

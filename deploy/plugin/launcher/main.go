@@ -65,7 +65,8 @@ func executable() string {
 	return exe
 }
 
-// nodeFlags are node's V8 heap flags for the plugin, set at build time from
+// nodeFlags are node flags for the plugin (none by default: the plugin sizes its heap
+// itself once started, src/plugin/heap.ts), set at build time from
 // PLUGIN_NODE_FLAGS in scripts/bundle.mjs (-ldflags "-X main.nodeFlags=..."), so the
 // benches, the tests and the shipped file run node alike.
 var nodeFlags string
