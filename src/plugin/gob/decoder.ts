@@ -45,6 +45,9 @@ export interface GobDecoded {
   typeName: string;
 }
 
+/** How many fields each wireType kind's struct has (ArrayT, SliceT, StructT, MapT, then the three marshaler kinds). */
+const WIRE_KIND_FIELDS = [3, 2, 2, 3, 1, 1, 1];
+
 const DEFAULTS = { maxMessageBytes: 64 << 20, maxDepth: 100, maxTypes: 10_000, maxValues: 4_000_000 };
 
 /** Thrown inside a decode attempt when a message it needs has not fully arrived. */
@@ -219,14 +222,13 @@ export class GobDecoder {
   }
 
   // Reads a wireType struct: exactly one of ArrayT, SliceT, StructT, MapT, GobEncoderT,
-  // BinaryMarshalerT, TextMarshalerT.
+  // BinaryMarshalerT, TextMarshalerT. The type definitions are read field by field in plain
+  // loops: a first SetWeight brings ~250 of them while V8 still interprets this code.
   private wireType(): WireType {
-    let t: WireType | undefined;
-    this.fields(7, (i) => {
-      if (t) throw gobErrors.badWireType('more than one kind');
-      t = this.wireKind(i);
-    });
-    if (!t) throw gobErrors.badWireType('no kind');
+    const kind = this.nextField(7, -1);
+    if (kind < 0) throw gobErrors.badWireType('no kind');
+    const t = this.wireKind(kind);
+    if (this.nextField(7, kind) >= 0) throw gobErrors.badWireType('more than one kind');
     return t;
   }
 
@@ -235,14 +237,13 @@ export class GobDecoder {
     const ids = [0, 0];
     let len = 0;
     let fields: StructField[] = [];
-    const common = () => this.fields(2, (j) => (j === 0 ? (name = this.string()) : this.typeIdField()));
-    const n = [3, 2, 2, 3, 1, 1, 1][i]!;
-    this.fields(n, (j) => {
-      if (j === 0) common();
-      else if (i === 0 && j === 2) len = this.r.intSmall('array length');
+    const n = WIRE_KIND_FIELDS[i]!;
+    for (let f = this.nextField(n, -1); f >= 0; f = this.nextField(n, f)) {
+      if (f === 0) name = this.commonTypeName();
+      else if (i === 0 && f === 2) len = this.r.intSmall('array length');
       else if (i === 2) fields = this.fieldTypes();
-      else ids[j - 1] = this.typeIdField();
-    });
+      else ids[f - 1] = this.typeIdField();
+    }
     switch (i) {
       case 0:
         if (len < 0 || len > this.limits.maxMessageBytes) throw gobErrors.badWireType(`array length ${len}`);
@@ -258,13 +259,26 @@ export class GobDecoder {
     }
   }
 
+  // CommonType { Name string; Id typeId }: the name (the id repeats the definition's).
+  private commonTypeName(): string {
+    let name = '';
+    for (let f = this.nextField(2, -1); f >= 0; f = this.nextField(2, f)) {
+      if (f === 0) name = this.string();
+      else this.typeIdField();
+    }
+    return name;
+  }
+
   private fieldTypes(): StructField[] {
     const n = this.count('struct field');
     const out: StructField[] = [];
     for (let k = 0; k < n; k++) {
       let name = '';
       let id = 0;
-      this.fields(2, (j) => (j === 0 ? (name = this.string()) : (id = this.typeIdField())));
+      for (let f = this.nextField(2, -1); f >= 0; f = this.nextField(2, f)) {
+        if (f === 0) name = this.string();
+        else id = this.typeIdField();
+      }
       out.push({ name, id });
     }
     return out;
@@ -276,15 +290,12 @@ export class GobDecoder {
     return id;
   }
 
-  // Walks a struct's (delta, value) pairs up to the 0 terminator.
-  private fields(n: number, onField: (i: number) => void): void {
-    for (let f = -1; ; ) {
-      const delta = this.r.uint('field delta');
-      if (delta === 0) return;
-      if (delta > n - 1 - f) throw gobErrors.badWireType('field number out of range');
-      f += delta;
-      onField(f);
-    }
+  // The next field of a struct with `n` fields after field `f`, or -1 at its 0 terminator.
+  private nextField(n: number, f: number): number {
+    const delta = this.r.uint('field delta');
+    if (delta === 0) return -1;
+    if (delta > n - 1 - f) throw gobErrors.badWireType('field number out of range');
+    return f + delta;
   }
 
   private typeName(id: number): string {
@@ -425,10 +436,18 @@ export class GobDecoder {
 
   // A count that cannot exceed the bytes left (every element takes at least `minBytes`).
   private count(what: string, minBytes = 1): number {
-    const n = this.r.uint(`${what} count`);
+    const n = this.r.uint(countLabel(what));
     if (n * minBytes > this.r.left) throw gobErrors.badCount(what, n, this.r.left);
     return n;
   }
+}
+
+const countLabels = new Map<string, string>();
+/** "byte count" for "byte", built once: strings are counted per field. */
+function countLabel(what: string): string {
+  let label = countLabels.get(what);
+  if (label === undefined) countLabels.set(what, (label = `${what} count`));
+  return label;
 }
 
 /** Decodes every value of a complete stream. */

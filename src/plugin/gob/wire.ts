@@ -61,8 +61,17 @@ export class Reader {
     return v;
   }
 
+  // uint and int read a one-byte value (most integers of a gob stream: field deltas, counts,
+  // type ids) without further calls: a Rollout's first decode runs in V8's interpreter, where
+  // each call costs.
+
   /** An unsigned integer that must fit in a JS number (counts, lengths, ids, deltas). */
   uint(what = 'unsigned integer'): number {
+    const at = this.pos;
+    if (at < this.end && this.buf[at]! < 0x80) {
+      this.pos = at + 1;
+      return this.buf[at]!;
+    }
     const b = this.byte(what);
     if (b < 0x80) return b;
     const n = 256 - b;
@@ -87,8 +96,14 @@ export class Reader {
   }
 
   int(what = 'integer'): GoInt {
-    const b = this.pos < this.end ? this.buf[this.pos]! : 0;
-    if (b < 0x80 || 256 - b <= 6) {
+    const at = this.pos;
+    if (at < this.end && this.buf[at]! < 0x80) {
+      this.pos = at + 1;
+      const u = this.buf[at]!;
+      return u % 2 === 1 ? -(u + 1) / 2 : u / 2;
+    }
+    const b = at < this.end ? this.buf[at]! : 0;
+    if (256 - b <= 6) {
       // Below 2^48: sign in bit 0, magnitude above it, in exact float arithmetic.
       const u = this.uint(what);
       return u % 2 === 1 ? -(u + 1) / 2 : u / 2;
