@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRollout } from '../../src/cli/manifests.js';
+import { yamuxFrames } from '../../test/support/wiretap.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const GPHOST = join(ROOT, '.build/gphost');
@@ -40,28 +41,11 @@ try {
 }
 
 /**
- * From a `wiretap -raw` capture (records of dir byte, u32 BE length, bytes; yamux frames
- * inside), what the host wrote on the dispensed plugin's stream (the last one it opened),
- * without the 4-byte broker id it starts with.
+ * What the host wrote on the dispensed plugin's stream (the last one it opened) in a
+ * `wiretap -raw` capture, without the 4-byte broker id it starts with.
  */
 function brokerStreamBytes(capture: Uint8Array): Buffer {
-  const chunks: Uint8Array[] = [];
-  for (let i = 0; i < capture.length; ) {
-    const len = Buffer.from(capture.subarray(i + 1, i + 5)).readUInt32BE(0);
-    if (capture[i] === 0) chunks.push(capture.subarray(i + 5, i + 5 + len));
-    i += 5 + len;
-  }
-  const wire = Buffer.concat(chunks);
-  const byStream = new Map<number, Buffer[]>();
-  for (let i = 0; i < wire.length; ) {
-    const type = wire[i + 1]!;
-    const stream = wire.readUInt32BE(i + 4);
-    const len = wire.readUInt32BE(i + 8);
-    i += 12;
-    if (type === 0) {
-      byStream.set(stream, [...(byStream.get(stream) ?? []), wire.subarray(i, i + len)]);
-      i += len;
-    }
-  }
-  return Buffer.concat(byStream.get(Math.max(...byStream.keys()))!).subarray(4);
+  const frames = yamuxFrames(capture).filter((f) => f.dir === 0);
+  const stream = Math.max(...frames.map((f) => f.stream));
+  return Buffer.concat(frames.filter((f) => f.stream === stream).map((f) => f.data)).subarray(4);
 }
