@@ -120,6 +120,7 @@ function lazyPackages(lazy, from, collect) {
  */
 export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, codeCache = true, node = process.execPath } = {}) {
   mkdirSync(outdir, { recursive: true });
+  // Also what the ES module layout of earlier versions left in a reused dist/.
   for (const stale of ['plugin-chunks', PLUGIN_DEPS, 'rollouts-companion-plugin.mjs', PLUGIN_LAYOUT.codeCache]) {
     rmSync(join(outdir, stale), { recursive: true, force: true });
   }

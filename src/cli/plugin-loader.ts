@@ -25,7 +25,7 @@ const script = new Script(source, { filename: core, cachedData });
 setCodeCacheStatus(!cachedData ? CodeCache.Absent : script.cachedDataRejected ? CodeCache.Rejected : CodeCache.Accepted);
 if (recordTo) {
   process.once('exit', () => {
-    unsettleHeap();
+    unsettleHeap(); // the next start has not settled its heap yet: record with its flags
     writeFileSync(`${recordTo}.part`, script.createCachedData());
     renameSync(`${recordTo}.part`, recordTo);
   });
