@@ -89,7 +89,7 @@ export class RouteVersions {
 
   /** Discovery runs within the deadline of the call that needs it first; if that call goes, the next one asks again. */
   async resource(kind: RouteKind, ctx?: CallContext): Promise<RouteResource> {
-    const atV1 = await this.once('v1', ctx, () => this.resources('v1', ctx));
+    const atV1 = await this.atV1(ctx);
     if (atV1?.has(PLURALS[kind])) return { group: GATEWAY_GROUP, version: 'v1', plural: PLURALS[kind] };
     const { served, byKind } = await this.once('all', ctx, () => this.discover(ctx));
     const version = byKind.get(kind);
@@ -115,6 +115,10 @@ export class RouteVersions {
     });
   }
 
+  private atV1(ctx?: CallContext): Promise<Set<string> | undefined> {
+    return this.once('v1', ctx, () => this.resources('v1', ctx));
+  }
+
   /** The resources (plurals) the group serves at `version`; undefined when it does not serve that version. */
   private async resources(version: string, ctx?: CallContext): Promise<Set<string> | undefined> {
     try {
@@ -132,7 +136,7 @@ export class RouteVersions {
     const served = (group?.versions ?? []).map((v) => v.version).sort(compareVersions);
     const byKind = new Map<RouteKind, string>();
     for (const version of served) {
-      const plurals = await this.resources(version, ctx);
+      const plurals = await (version === 'v1' ? this.atV1(ctx) : this.resources(version, ctx));
       for (const [kind, plural] of Object.entries(PLURALS) as [RouteKind, string][]) {
         if (!byKind.has(kind) && plurals?.has(plural)) byKind.set(kind, version);
       }
