@@ -1,8 +1,8 @@
 export declare const BUNDLE_NAME: string;
 /**
  * Builds OUTDIR (default dist)/rollouts-companion-plugin.cjs, its core, plugin-deps/ and proto/,
- * and records the core's code cache for `node` (default: this node) unless `codeCache` is false;
- * returns the entry path.
+ * records the controller's gob type definitions and, unless `codeCache` is false, the core's
+ * code cache for `node` (default: this node); returns the entry path.
  */
 export declare function bundlePlugin(options?: { outdir?: string; minify?: boolean; codeCache?: boolean; node?: string }): Promise<string>;
 /** node flags the launcher passes before the bundle (V8 heap sizing). */

@@ -5,6 +5,10 @@
 //   rollouts-companion-plugin.core.cjs    our code, pino and commander: all a start and an
 //                                         in-process call need, one CommonJS file
 //   rollouts-companion-plugin.core.cache  its V8 code cache, recorded from a first reconcile
+//   rollouts-companion-plugin.gob-types.json  the controller's gob type definitions, recorded
+//                                         from the same reconcile (src/plugin/gob/known-types.ts)
+//   rollouts-companion-plugin.first-reconcile.gob  that reconcile's calls, which the plugin
+//                                         serves itself once to warm up (src/plugin/warm-up.ts)
 //   plugin-deps/<package>.cjs             packages only some paths need (gRPC for remote mode,
 //                                         OpenTelemetry, prom-client, client-node for exec
 //                                         credentials, yaml, re2js), required when first used
@@ -85,9 +89,13 @@ export const BUNDLE_NAME = 'rollouts-companion-plugin.cjs';
 const PLUGIN_LAYOUT = {
   core: 'rollouts-companion-plugin.core.cjs',
   codeCache: 'rollouts-companion-plugin.core.cache',
+  knownTypes: 'rollouts-companion-plugin.gob-types.json',
+  firstReconcile: 'rollouts-companion-plugin.first-reconcile.gob',
   recordEnv: 'ROLLOUTS_COMPANION_RECORD_CODE_CACHE',
 };
 const PLUGIN_DEPS = 'plugin-deps';
+/** A Rollout's first reconcile as Argo Rollouts' own plugin client sends it (scripts/code-cache/capture.ts). */
+const FIRST_RECONCILE = join(ROOT, 'scripts/code-cache/calls.gob');
 /** Packages every start runs (logger, argument parser): in the core file. */
 const CORE_PACKAGES = new Set(['pino', 'commander']);
 
@@ -114,14 +122,14 @@ function lazyPackages(lazy, from, collect) {
 }
 
 /**
- * Builds the plugin bundle into `outdir`; returns the entry's path. `codeCache` records the
- * core's V8 code cache by running it under `node` with PLUGIN_NODE_FLAGS (the cache is only
- * valid for that node binary and those flags).
+ * Builds the plugin bundle into `outdir`; returns the entry's path. Records the controller's
+ * gob type definitions and, with `codeCache`, the core's V8 code cache by running it under
+ * `node` with PLUGIN_NODE_FLAGS (the cache is only valid for that node binary and those flags).
  */
 export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false, codeCache = true, node = process.execPath } = {}) {
   mkdirSync(outdir, { recursive: true });
   // Also what the ES module layout of earlier versions left in a reused dist/.
-  for (const stale of ['plugin-chunks', PLUGIN_DEPS, 'rollouts-companion-plugin.mjs', PLUGIN_LAYOUT.codeCache]) {
+  for (const stale of ['plugin-chunks', PLUGIN_DEPS, 'rollouts-companion-plugin.mjs', PLUGIN_LAYOUT.codeCache, PLUGIN_LAYOUT.knownTypes, PLUGIN_LAYOUT.firstReconcile]) {
     rmSync(join(outdir, stale), { recursive: true, force: true });
   }
   const lazy = new Set();
@@ -149,18 +157,29 @@ export async function bundlePlugin({ outdir = join(ROOT, 'dist'), minify = false
     outfile: join(outdir, BUNDLE_NAME),
   });
   cpSync(join(ROOT, 'proto'), join(outdir, 'proto'), { recursive: true });
+  cpSync(FIRST_RECONCILE, join(outdir, PLUGIN_LAYOUT.firstReconcile));
   const entry = join(outdir, BUNDLE_NAME);
-  if (codeCache) await recordCodeCache([node, ...PLUGIN_NODE_FLAGS, entry], join(outdir, PLUGIN_LAYOUT.codeCache));
+  await record(codeCache ? [node, ...PLUGIN_NODE_FLAGS, entry] : undefined, outdir);
   return entry;
 }
 
-/** Runs scripts/code-cache/record.ts (bundled on the fly) to record the core's code cache at `out`. */
-async function recordCodeCache(argv, out) {
+/**
+ * Runs scripts/code-cache/record.ts (bundled on the fly) to record the controller's type
+ * definitions into `outdir` and, if `argv` (which starts the bundle) is given, the core's code cache.
+ */
+async function record(argv, outdir) {
   const dir = mkdtempSync(join(tmpdir(), 'code-cache-record-'));
   try {
     const script = join(dir, 'record.mjs');
     await build({ ...nodeEsm(false), entryPoints: [join(ROOT, 'scripts/code-cache/record.ts')], outfile: script, logLevel: 'error' });
-    const options = { argv, out, recordEnv: PLUGIN_LAYOUT.recordEnv, calls: join(ROOT, 'scripts/code-cache/calls.gob'), examples: join(ROOT, 'examples/pinned-routes') };
+    const options = {
+      argv,
+      out: join(outdir, PLUGIN_LAYOUT.codeCache),
+      knownTypes: join(outdir, PLUGIN_LAYOUT.knownTypes),
+      recordEnv: PLUGIN_LAYOUT.recordEnv,
+      calls: FIRST_RECONCILE,
+      examples: join(ROOT, 'examples/pinned-routes'),
+    };
     execFileSync(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'ignore', 'inherit'] });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,12 @@
-// Records the plugin bundle's V8 code cache (src/cli/plugin-loader.ts reads it): starts the
-// bundle as the controller does (same node, same flags), against the in-process API server
-// seeded with examples/pinned-routes, replays calls.gob (a Rollout's first reconcile, as
-// Argo Rollouts' own plugin client sent it; capture.ts beside this file) on its plugin stream,
-// and closes the connection; the plugin writes the cache as it exits. The recorded functions
-// are those a real first reconcile compiles.
+// Records what the plugin bundle keeps from a first reconcile (calls.gob: a Rollout's first
+// reconcile as Argo Rollouts' own plugin client sent it; capture.ts beside this file):
+// - the gob type definitions the controller sends (src/plugin/gob/known-types.ts), decoded
+//   from calls.gob;
+// - unless `argv` is absent, the core's V8 code cache (src/cli/plugin-loader.ts reads it):
+//   starts the bundle as the controller does (same node, same flags), against the in-process
+//   API server seeded with examples/pinned-routes, replays calls.gob on its plugin stream, and
+//   closes the connection; the plugin writes the cache as it exits. The recorded functions
+//   are those a real first reconcile compiles.
 // scripts/bundle.mjs bundles this file and runs it:  node record.mjs '<Options as JSON>'
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,15 +16,18 @@ import { join } from 'node:path';
 import { readManifests } from '../../src/cli/manifests.js';
 import { startApiServer } from '../../src/kube/apiserver/index.js';
 import { GobDecoder } from '../../src/plugin/gob/index.js';
+import { serializeKnownTypes, type KnownType } from '../../src/plugin/gob/known-types.js';
 import { DISPENSE_NAMES, MAGIC_COOKIE_KEY, PluginKind } from '../../src/plugin/goplugin.js';
 import { NetRpcClient, StringType } from '../../src/plugin/netrpc.js';
 import { YamuxSession } from '../../src/plugin/yamux/index.js';
 
 interface Options {
-  /** argv that starts the bundle: node, its flags, the entry. */
-  argv: string[];
-  /** Where the cache goes. */
+  /** argv that starts the bundle: node, its flags, the entry; absent: no code cache. */
+  argv?: string[];
+  /** Where the code cache goes. */
   out: string;
+  /** Where the type definitions go. */
+  knownTypes: string;
   recordEnv: string;
   calls: string;
   examples: string;
@@ -30,6 +36,8 @@ interface Options {
 const TIMEOUT_MS = 60_000;
 
 const options = JSON.parse(process.argv[2]!) as Options;
+const calls = splitCalls(readFileSync(options.calls), options.knownTypes);
+if (!options.argv) process.exit(0);
 const api = await startApiServer({ simulateGateway: true });
 const dir = mkdtempSync(join(tmpdir(), 'code-cache-'));
 const timer = setTimeout(() => fail(new Error(`no cache recorded within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
@@ -54,7 +62,7 @@ function fail(err: unknown): never {
 }
 
 async function replay(o: Options, kubeconfig: string): Promise<void> {
-  const [node, ...args] = o.argv;
+  const [node, ...args] = o.argv!;
   const child = spawn(node!, [...args, '--kubeconfig', kubeconfig, '--log-level', process.env.RECORD_LOG_LEVEL ?? 'error'], {
     env: { ...process.env, [MAGIC_COOKIE_KEY]: PluginKind.TrafficRouter, [o.recordEnv]: o.out },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -83,7 +91,7 @@ async function replay(o: Options, kubeconfig: string): Promise<void> {
     replies.feed(chunk.subarray(skip));
     while (replies.next()) if (++values % 2 === 0) answered();
   });
-  for (const call of splitCalls(readFileSync(o.calls))) {
+  for (const call of calls) {
     await new Promise<void>((resolve, reject) => {
       answered = resolve;
       stream.once('error', reject);
@@ -97,10 +105,12 @@ async function replay(o: Options, kubeconfig: string): Promise<void> {
 
 /**
  * The recording cut into its requests: net/rpc sends each as a header value and an argument
- * value, with the type definitions they need as messages before them.
+ * value, with the type definitions they need as messages before them. Writes those
+ * definitions to `knownTypesFile` on the way.
  */
-function splitCalls(bytes: Buffer): Buffer[] {
-  const decoder = new GobDecoder();
+function splitCalls(bytes: Buffer, knownTypesFile: string): Buffer[] {
+  const knownTypes = new Map<string, KnownType>();
+  const decoder = new GobDecoder({ recordTypes: knownTypes });
   const calls: Buffer[] = [];
   let from = 0;
   let values = 0;
@@ -119,6 +129,7 @@ function splitCalls(bytes: Buffer): Buffer[] {
     }
   }
   decoder.finish();
+  writeFileSync(knownTypesFile, serializeKnownTypes(knownTypes));
   return calls;
 }
 

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { createPluginLogger } from '../plugin/hclog.js';
-import { settleHeap } from '../plugin/heap.js';
+import { settleHeap, unsettleHeap } from '../plugin/heap.js';
 import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
 import type { StepPluginApi } from '../step/api.js';
+import type { KubeClient } from '../kube/client.js';
 import type { PluginObservability } from '../observability/plugin.js';
-import { codeCacheStatus } from './code-cache.js';
+import { KnownTypesFile, warmUp } from './recorded-reconcile.js';
+import { recordings } from './recordings.js';
 import { fromGoFlags } from './plugin-args.js';
 
 // `rollouts-companion plugin`: what the Argo Rollouts controller executes for a
@@ -83,6 +85,13 @@ const companionTokenFile = (options: PluginCommandOptions): string | undefined =
 
 const companionTls = (options: PluginCommandOptions) => (options.companionCa ? { caFile: options.companionCa } : Boolean(options.companionTls));
 
+/** The traffic router's client, with discovery and the pool's first connection under way. */
+async function warmKubeClient(options: PluginCommandOptions): Promise<KubeClient> {
+  const client = await kubeClient(options);
+  (await import('../kube/route-versions.js')).routeVersionsOf(client).warmUp();
+  return client;
+}
+
 /**
  * In-process mode's Kubernetes client, for either plugin kind. A kubeconfig that cannot be read
  * fails here, so the plugin answers every call with why.
@@ -101,36 +110,47 @@ async function kubeClient(options: PluginCommandOptions) {
 
 export async function runPluginCommand(options: PluginCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const logger = createPluginLogger(options.logLevel);
+  const { codeCache, knownTypesFile, firstReconcileFile } = recordings();
+  const knownTypes = knownTypesFile ? new KnownTypesFile(knownTypesFile, logger) : undefined;
   // Imported only once the handshake is out: the Kubernetes and gRPC clients are most of the
   // start-up time, and the controller waits for the handshake line.
   let observability: PluginObservability | undefined;
   const router = async (): Promise<TrafficRouterApi> => {
     // Here, not before the handshake: only a plugin the host really started says what it is.
-    logger.info({ ...ownVersion(), codeCache: codeCacheStatus() }, 'rollouts-companion plugin starting');
+    logger.info({ ...ownVersion(), codeCache }, 'rollouts-companion plugin starting');
     if (options.logFormat !== undefined) logger.info({ logFormat: options.logFormat }, LOG_FORMAT_IGNORED);
-    const { startPluginObservability } = await import('../observability/plugin.js');
-    observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
-    return observability.instrument(await chooseRouter(observability));
-  };
-  const chooseRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
-    if (options.companion) {
-      const { createRemoteRouter } = await import('../grpc/client.js');
-      const tls = companionTls(options);
-      logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
-      return createRemoteRouter({
-        address: options.companion,
-        pluginName: options.pluginName,
-        tls,
-        deadlineMs: options.deadline,
-        ...observability.remote(),
-        tokenFile: companionTokenFile(options),
-      });
+    // The controller encodes its first Rollout meanwhile (~30 ms here). The Kubernetes client
+    // comes first: its first connection and discovery then run while the rest loads. V8's
+    // default flags while loading: node takes the code cache of its own modules (http, tls)
+    // only under them (src/plugin/heap.ts).
+    unsettleHeap();
+    try {
+      const client = options.companion ? undefined : await warmKubeClient(options);
+      knownTypes?.load();
+      const { startPluginObservability } = await import('../observability/plugin.js');
+      observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
+      const built = observability.instrument(client ? await localRouter(client, observability) : await remoteRouter(observability));
+      if (firstReconcileFile) await warmUp(firstReconcileFile, knownTypes, logger);
+      return built;
+    } finally {
+      settleHeap();
     }
+  };
+  const remoteRouter = async (observability: PluginObservability): Promise<TrafficRouterApi> => {
+    const { createRemoteRouter } = await import('../grpc/client.js');
+    const tls = companionTls(options);
+    logger.debug({ companion: options.companion, tls: Boolean(tls) }, 'plugin forwarding to a companion');
+    return createRemoteRouter({
+      address: options.companion!,
+      pluginName: options.pluginName,
+      tls,
+      deadlineMs: options.deadline,
+      ...observability.remote(),
+      tokenFile: companionTokenFile(options),
+    });
+  };
+  const localRouter = async (client: KubeClient, observability: PluginObservability): Promise<TrafficRouterApi> => {
     const { createLocalRouter } = await import('../kube/local-router.js');
-    const client = await kubeClient(options);
-    // Discovery and the pool's first connection now, while the controller encodes its first
-    // SetWeight: that call then finds both ready.
-    (await import('../kube/route-versions.js')).routeVersionsOf(client).warmUp();
     return createLocalRouter({
       pluginName: options.pluginName,
       client,
@@ -148,7 +168,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     const { createLocalStep } = await import('../kube/local-step.js');
     return createLocalStep({ client: await kubeClient(options), logger });
   };
-  const code = await runPlugin({ router, step, logger, env, beforeHandshake: settleHeap });
+  const code = await runPlugin({ router, step, logger, env, knownTypes, beforeHandshake: settleHeap });
   await observability?.shutdown();
   return code;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { KnownGobTypes } from './gob/known-types.js';
 import { unknownMethod, unknownPluginType, unknownSocketGroup } from './errors.js';
 import { serveNetRpc, EmptyStructType, Uint32Type, type RpcReply } from './netrpc.js';
 import { YamuxSession, type YamuxStream } from './yamux/index.js';
@@ -44,6 +45,8 @@ export interface GoPluginServerOptions {
   socketDir?: string;
   /** A group (name or gid) that may also connect, as go-plugin ≥ 1.5 does for PLUGIN_UNIX_SOCKET_GROUP. */
   socketGroup?: string;
+  /** Type definitions the host is known to send, for the plugin streams' decoders. */
+  knownTypes?: KnownGobTypes;
 }
 
 export interface GoPluginServer {
@@ -211,6 +214,7 @@ export class GoPluginServer extends EventEmitter {
     }
     stream.write(prefix);
     serveNetRpc(stream, (method: string, args: unknown) => handler(method, args, sessionOpen), {
+      decoder: { knownTypes: this.#options.knownTypes },
       onError: (error: Error) => logger.warn({ err: error, id }, 'plugin stream: net/rpc stopped'),
     });
   }

@@ -149,7 +149,15 @@ export function serveNetRpc(stream: Duplex, handler: NetRpcHandler, options: Net
         stop(e instanceof Error ? e : new Error(String(e)));
       }
     };
-    const onEnd = () => stop();
+    // A stream that ends inside a message lost a call: said, as Go's server logs unexpected EOF.
+    const onEnd = () => {
+      try {
+        decoder.finish();
+        stop();
+      } catch (e) {
+        stop(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
     const onStreamError = (e: Error) => stop(e);
 
     stream.on('data', onData);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { format } from 'node:util';
 import type { Logger } from 'pino';
+import type { KnownGobTypes } from './gob/known-types.js';
 import { PLUGIN_TYPE, Verified, type RpcResult, type TrafficRouterApi, type VerifyResult } from '../routing/api.js';
 import { STEP_PLUGIN_TYPE, StepPhase, type StepPluginApi, type StepResult } from '../step/api.js';
 import { dispatchTrafficRouterCall } from './dispatch.js';
@@ -26,6 +27,8 @@ export interface RunPluginOptions {
   stdout?: NodeJS.WritableStream;
   /** How often to check whether the host process is still our parent. */
   parentCheckIntervalMs?: number;
+  /** Type definitions the controller is known to send (src/plugin/gob/known-types.ts). */
+  knownTypes?: KnownGobTypes;
   /** Runs once the socket listens, right before the handshake line (the plugin settles its heap here). */
   beforeHandshake?: () => void;
 }
@@ -77,6 +80,7 @@ export async function runPlugin(options: RunPluginOptions): Promise<number> {
       logger,
       socketDir: env.PLUGIN_UNIX_SOCKET_DIR || undefined,
       socketGroup: env.PLUGIN_UNIX_SOCKET_GROUP || undefined,
+      knownTypes: options.knownTypes,
     });
   } catch (error) {
     logger.error({ err: error }, 'plugin could not listen on a unix socket');

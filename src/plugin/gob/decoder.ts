@@ -1,4 +1,5 @@
 import { GobError, gobErrors } from './errors.js';
+import type { KnownGobTypes, KnownType } from './known-types.js';
 import { goTimeToRfc3339 } from './time.js';
 import {
   BUILTIN_BY_ID,
@@ -37,6 +38,10 @@ export interface GobDecoderOptions {
   maxValues?: number;
   /** Decoders for self-marshalling types by wire name; merged over the default { Time }. */
   externalDecoders?: Record<string, (bytes: Uint8Array, kind: ExternalKind) => unknown>;
+  /** Type definitions taken as they are when their bytes match (known-types.ts). */
+  knownTypes?: KnownGobTypes;
+  /** Where to add every definition this decoder parses (recording them for knownTypes). */
+  recordTypes?: Map<string, KnownType>;
 }
 
 export interface GobDecoded {
@@ -60,21 +65,24 @@ const LARGE_STRING_BYTES = 16 << 10;
 /** How many bytes of large strings are remembered, most recent first. */
 const LARGE_STRINGS_KEPT_BYTES = 4 << 20;
 
-/** Buffer's own UTF-8 decoder (invalid sequences become U+FFFD, as with TextDecoder). */
-interface Utf8Slice {
+/** Buffer's own decoders: UTF-8 (invalid sequences become U+FFFD, as with TextDecoder) and latin1. */
+interface Slices {
   utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
 }
 
 export class GobDecoder {
   private readonly limits: typeof DEFAULTS;
   private readonly external: Record<string, (bytes: Uint8Array, kind: ExternalKind) => unknown>;
+  private readonly knownTypes: KnownGobTypes | undefined;
+  private readonly recordTypes: Map<string, KnownType> | undefined;
   private readonly types = new Map<number, WireType>();
   private readonly prototypes = new WeakMap<WireType, object>();
 
   private buf: Uint8Array = new Uint8Array(0);
   // A Buffer over the same memory as buf: strings are decoded straight from it, without a
   // view or a TextDecoder call per string.
-  private text: Buffer = Buffer.alloc(0);
+  private text = Buffer.alloc(0) as Buffer & Slices;
   private largeStrings: { bytes: Buffer; text: string }[] = [];
   private start = 0; // first byte not yet consumed by a complete value
   private end = 0;
@@ -94,6 +102,8 @@ export class GobDecoder {
       maxValues: options.maxValues ?? DEFAULTS.maxValues,
     };
     this.external = { Time: (b) => goTimeToRfc3339(b), ...options.externalDecoders };
+    this.knownTypes = options.knownTypes;
+    this.recordTypes = options.recordTypes;
   }
 
   /** Bytes received but not yet part of a returned value. */
@@ -152,7 +162,7 @@ export class GobDecoder {
 
   private setBuffer(buf: Uint8Array): void {
     this.buf = buf;
-    this.text = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+    this.text = Buffer.from(buf.buffer, buf.byteOffset, buf.length) as Buffer & Slices;
   }
 
   // Where the message at `at` ends, as far as its length prefix says (0 if not yet known).
@@ -199,9 +209,10 @@ export class GobDecoder {
   private typeSequence(isInterface: boolean): number {
     for (;;) {
       if (this.r.left === 0) this.pullMessage();
+      const at = this.r.pos;
       const id = this.r.intSmall('type id');
       if (id >= 0) return id;
-      this.recvType(-id);
+      this.recvType(-id, at);
       if (this.r.left > 0) {
         if (!isInterface) throw gobErrors.extraData();
         this.r.uint('delimited value count');
@@ -214,11 +225,25 @@ export class GobDecoder {
     }
   }
 
-  private recvType(id: number): void {
+  // `at` is where the definition's message starts (its type id).
+  private recvType(id: number, at: number): void {
     if (id < FIRST_USER_ID || this.types.has(id)) throw gobErrors.duplicateType(id);
     if (this.types.size >= this.limits.maxTypes) throw gobErrors.tooManyTypes(this.limits.maxTypes);
-    this.types.set(id, this.wireType());
+    this.types.set(id, this.knownTypes || this.recordTypes ? this.knownWireType(at) : this.wireType());
     this.defined.push(id);
+  }
+
+  private knownWireType(at: number): WireType {
+    const key = this.text.latin1Slice(at, this.r.end);
+    const known = this.knownTypes?.get(key);
+    if (known) {
+      this.r.skip(known.length, 'type definition');
+      return known.type;
+    }
+    const from = this.r.pos;
+    const type = this.wireType();
+    this.recordTypes?.set(key, { type, length: this.r.pos - from });
+    return type;
   }
 
   // Reads a wireType struct: exactly one of ArrayT, SliceT, StructT, MapT, GobEncoderT,
@@ -417,7 +442,7 @@ export class GobDecoder {
     if (n >= LARGE_STRING_BYTES) return this.largeString(at, n);
     // utf8Slice is what toString('utf8', …) ends in; its argument handling was a tenth of
     // the decoding time of a Rollout (most strings are short).
-    return (this.text as Buffer & Utf8Slice).utf8Slice(at, at + n);
+    return this.text.utf8Slice(at, at + n);
   }
 
   // The controller sends the same Rollout on every reconcile, and a large string in it (a
@@ -427,7 +452,7 @@ export class GobDecoder {
     const bytes = this.text.subarray(at, at + n);
     const hit = this.largeStrings.find((e) => e.bytes.length === n && e.bytes.equals(bytes));
     if (hit) return hit.text;
-    const text = (this.text as Buffer & Utf8Slice).utf8Slice(at, at + n);
+    const text = this.text.utf8Slice(at, at + n);
     this.largeStrings.push({ bytes: Buffer.from(bytes), text });
     let kept = this.largeStrings.reduce((sum, e) => sum + e.bytes.length, 0);
     while (kept > LARGE_STRINGS_KEPT_BYTES) kept -= this.largeStrings.shift()!.bytes.length;
