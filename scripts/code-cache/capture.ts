@@ -2,7 +2,8 @@
 // (../shared/realhost) writes on a traffic-router plugin's stream during a Rollout's first
 // reconcile of examples/pinned-routes (InitPlugin, UpdateHash, SetWeight, VerifyWeight,
 // SetWeight again), type definitions included. record.ts replays them to the bundle to
-// record its V8 code cache. Captured between realhost and the Go stub plugin by wiretap
+// record its V8 code cache and keeps their type definitions; the bundle ships them for the
+// plugin's warm-up. Captured between realhost and the Go stub plugin by wiretap
 // (scripts/ensure-gphost.sh builds both).
 //   node --import tsx scripts/code-cache/capture.ts
 import { execFileSync } from 'node:child_process';

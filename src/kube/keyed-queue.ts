@@ -49,6 +49,11 @@ export class KeyedQueue {
     };
   }
 
+  /** Whether a call holds `key` (or waits for it). */
+  held(key: string): boolean {
+    return this.keys.has(key);
+  }
+
   /** Keys held or waited for. */
   get size(): number {
     return this.keys.size;

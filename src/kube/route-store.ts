@@ -5,6 +5,7 @@ import {
   RouteStoreError,
   combineErrors,
   type LabelSelector,
+  type PrefetchedReads,
   type RouteObject,
   type RoutePlan,
   type RouteRef,
@@ -28,6 +29,8 @@ import { KindNotServedError, routeVersionsOf, type RouteVersions } from './route
 // that route that finds the route still at that version and would write nothing writes a
 // fence instead (a companion annotation with a fresh value): the version moves on, so the late
 // write can only meet 409. Once SetWeight(0) is acknowledged no earlier call can land.
+// A read prefetched outside the queue (while no call of ours held the route) counts as taken
+// there as long as no write of ours to that route went out since it began.
 
 const GROUP = 'gateway.networking.k8s.io';
 
@@ -48,6 +51,8 @@ export const WRITE_FENCE_ANNOTATION = 'rollouts-companion.argoproj.io/write-fenc
 /** Existing Services are remembered this long: UpdateHash on every reconcile must not re-read them. */
 export const SERVICE_CACHE_MS = 60_000;
 const SERVICE_CACHE_LIMIT = 1000;
+/** Routes whose latest write of ours is remembered (for prefetched reads); older ones are assumed just written. */
+const WRITES_REMEMBERED = 1000;
 
 export interface RouteStoreEvents {
   onWrite?: (kind: RouteKind) => void;
@@ -72,6 +77,11 @@ export class KubeRouteStore implements RouteStore {
   /** "namespace/name" → when an existing Service was last seen. */
   private readonly services = new Map<string, number>();
   private fences = 0;
+  /** Writes sent so far, numbering them; route key → the number of our latest write to it. */
+  private writeCount = 0;
+  private readonly lastWrites = new Map<string, number>();
+  /** The latest write number dropped from lastWrites: a route not there may have been written up to then. */
+  private forgottenWrites = 0;
   /** Route API versions as the cluster serves them (discovery, once). */
   private readonly versions: RouteVersions;
 
@@ -105,7 +115,19 @@ export class KubeRouteStore implements RouteStore {
     }
   }
 
-  async update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate[]> {
+  prefetch(refs: readonly RouteRef[], ctx?: CallContext): PrefetchedReads {
+    const reads = new Map<string, { read: Promise<RouteObject>; since: number }>();
+    for (const ref of refs) {
+      const key = keyOf(ref);
+      if (reads.has(key) || this.queue.held(key)) continue;
+      const read = this.get(ref, ctx);
+      read.catch(() => undefined); // the update that uses it reports it
+      reads.set(key, { read, since: this.writeCount });
+    }
+    return reads;
+  }
+
+  async update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext, prefetched?: PrefetchedReads): Promise<RouteUpdate[]> {
     if (!refs.length) return [];
     let release: () => void;
     try {
@@ -116,7 +138,7 @@ export class KubeRouteStore implements RouteStore {
     try {
       // Decided here, on reads taken while holding every route's queue: no earlier call of
       // ours can write in between, and a concurrent writer only costs a 409 and a re-plan.
-      const reads = await Promise.allSettled(refs.map((ref) => this.get(ref, ctx)));
+      const reads = await Promise.allSettled(refs.map((ref) => this.readInQueue(ref, prefetched, ctx)));
       const failed = reads.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
       if (failed.length) throw combineErrors(failed);
       const current = reads.map((r) => (r as PromiseFulfilledResult<RouteObject>).value);
@@ -163,6 +185,24 @@ export class KubeRouteStore implements RouteStore {
   }
 
   /** Writes one planned route (or a fence), re-planning on 409 until it lands or time runs out. */
+  /** The prefetched read of `ref` if no write of ours to it went out since it began, else a new one. */
+  private readInQueue(ref: RouteRef, prefetched: PrefetchedReads | undefined, ctx?: CallContext): Promise<RouteObject> {
+    const key = keyOf(ref);
+    const early = prefetched?.get(key);
+    const lastWrite = this.lastWrites.get(key) ?? this.forgottenWrites;
+    return early && lastWrite <= early.since ? early.read : this.get(ref, ctx);
+  }
+
+  private noteWrite(key: string): void {
+    this.lastWrites.delete(key);
+    this.lastWrites.set(key, ++this.writeCount);
+    if (this.lastWrites.size > WRITES_REMEMBERED) {
+      const [oldest, count] = this.lastWrites.entries().next().value!;
+      this.lastWrites.delete(oldest);
+      this.forgottenWrites = count;
+    }
+  }
+
   private async write(ref: RouteRef, read: RouteObject, planned: RouteObject | null, plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate> {
     const key = keyOf(ref);
     let current = read;
@@ -178,6 +218,7 @@ export class KubeRouteStore implements RouteStore {
       // Discovery already answered for the read that got us here.
       const r = await this.resource(ref.kind, routeTarget('update', ref), ctx);
       this.unsettled.set(key, version);
+      this.noteWrite(key);
       try {
         const stored = await this.kube.request<RouteObject>({ method: 'PUT', path: resourcePath(r, ref.namespace, ref.name), body }, ctx);
         this.unsettled.delete(key);

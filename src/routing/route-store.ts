@@ -79,6 +79,9 @@ export interface RouteUpdate {
   written: boolean;
 }
 
+/** Reads a store started ahead of an `update` (RouteStore.prefetch); only that store reads them. */
+export type PrefetchedReads = ReadonlyMap<string, { readonly read: Promise<RouteObject>; readonly since: number }>;
+
 export interface RouteStore {
   /** Throws RouteNotFoundError when absent; other errors carry the API server's reason. */
   get(ref: RouteRef, ctx?: CallContext): Promise<RouteObject>;
@@ -89,9 +92,16 @@ export interface RouteStore {
    * route there, plans all of them, and writes only if every plan succeeded: a plan that throws
    * leaves every route as it was. Writes are full-object replaces carrying the resourceVersion
    * read, so a concurrent writer yields 409: that route is re-read and re-planned (with back-off,
-   * within the caller's deadline). Nothing is written once the caller has gone.
+   * within the caller's deadline). Nothing is written once the caller has gone. A route in
+   * `prefetched` is not read again unless a write of ours to it went out since that read began.
    */
-  update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate[]>;
+  update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext, prefetched?: PrefetchedReads): Promise<RouteUpdate[]>;
+  /**
+   * Starts reading `refs` for an update to come, so that a call that first reads other routes
+   * (the pinned ones) waits for one round trip, not two. A route a call of ours holds now is
+   * left out: the update reads it in its queue.
+   */
+  prefetch?(refs: readonly RouteRef[], ctx?: CallContext): PrefetchedReads;
   /** Whether a core/v1 Service exists. */
   serviceExists(namespace: string, name: string, ctx?: CallContext): Promise<boolean>;
   /** A ConfigMap's data and resourceVersion, or undefined when it does not exist (argoproj-labs/gatewayAPI ≤ 0.12 state). */

@@ -17,7 +17,7 @@ import { pinnedViolations, planPinnedRole, type PinnedRole } from './pinned.js';
 import { assertHeaderRouteRegexes, assertMirrorRouteRegexes } from './regex.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 import { ROUTE_KINDS } from './route-kinds.js';
-import { combineErrors, errorText, RouteNotFoundError, type RouteObject, type RoutePlan, type RouteRef, type RouteStore } from './route-store.js';
+import { combineErrors, errorText, RouteNotFoundError, type PrefetchedReads, type RouteObject, type RoutePlan, type RouteRef, type RouteStore } from './route-store.js';
 import { verifyRoute } from './verify.js';
 import { applyWeights, assertWeightedRule, desiredWeights } from './weights.js';
 
@@ -110,6 +110,8 @@ export class TrafficRouter implements TrafficRouterApi {
     return this.call(async () => {
       const cfg = this.config(rollout);
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
+      // The managed routes are read alongside the pinned ones, for the write that may follow.
+      const prefetched = this.store.prefetch?.(cfg.routes.map((e) => e.ref), ctx);
       const [entries, pinned] = await Promise.all([this.managedEntries(cfg, ctx), this.loadPinned(cfg, ctx)]);
       const violations = this.pinnedViolations(cfg, pinned);
       if (violations.length) {
@@ -137,6 +139,7 @@ export class TrafficRouter implements TrafficRouterApi {
         },
         ctx,
         change,
+        prefetched,
       );
     });
   }
@@ -356,12 +359,14 @@ export class TrafficRouter implements TrafficRouterApi {
     plan: RoutePlan,
     ctx: CallContext | undefined,
     change: Omit<RouteChange, 'routes'>,
+    prefetched?: PrefetchedReads,
   ): Promise<void> {
     if (!entries.length) return;
     const updates = await this.store.update(
       entries.map((e) => e.ref),
       plan,
       ctx,
+      prefetched,
     );
     const written = updates.filter((u) => u.written).map((u) => u.ref);
     if (written.length) this.onRouteChanged({ ...change, routes: written });

@@ -5,6 +5,7 @@ import { KubeClient } from '../../../src/kube/client.js';
 import { localRouters } from '../../../src/kube/local-router.js';
 import type { TrafficRouterApi } from '../../../src/routing/api.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
+import type { RouteObject } from '../../../src/routing/route-store.js';
 import { seedPinnedRoutes } from '../../support/seed.js';
 import { CANARY_SVC, STABLE_SVC, backend, rolloutWith, route, service } from '../../support/builders.js';
 
@@ -36,6 +37,14 @@ describe('API budgets: connections and requests per call, with the shipped defau
   });
 
   const ok = async (p: Promise<{ error: string }>) => expect((await p).error).to.equal('');
+  async function gatewayCaughtUp(name: string) {
+    const caughtUp = () => {
+      const route = api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', name) as unknown as RouteObject;
+      const conditions = (route.status as { parents?: { conditions?: { observedGeneration?: number }[] }[] } | undefined)?.parents?.[0]?.conditions ?? [];
+      return conditions.length > 0 && conditions.every((c) => c.observedGeneration === route.metadata.generation);
+    };
+    while (!caughtUp()) await new Promise((r) => setTimeout(r, 2));
+  }
   async function counted(call: () => Promise<unknown>) {
     api.resetCounters();
     await call();
@@ -91,6 +100,9 @@ describe('API budgets: connections and requests per call, with the shipped defau
 
   it('changing SetWeight: one read per route and one write per changed route', async () => {
     await ok(router.setWeight(rollout, 10, []));
+    // Once the simulated Gateway has written its status for that change: a read taken before
+    // that meets 409 on write, as it would against a real controller writing status meanwhile.
+    await gatewayCaughtUp('canary-route');
     expect(await counted(() => ok(router.setWeight(rollout, 20, [])))).to.deep.equal({ get: MANAGED + PINNED, update: MANAGED });
   });
 
