@@ -231,7 +231,9 @@ export class KubeRouteStore implements RouteStore {
         if (status === 404) throw new RouteNotFoundError(ref, { cause: err });
         if (status !== 409) throw this.failed(routeTarget('update', ref), err);
         this.events.onConflict?.(ref.kind);
-        if (attempt >= MAX_WRITE_ATTEMPTS || !(await this.kube.backoff(attempt - 1, ctx))) {
+        // A first conflict is most often a read that just missed one write (a Gateway
+        // controller writing the route's status): re-read at once; later ones back off.
+        if (attempt >= MAX_WRITE_ATTEMPTS || (attempt > 1 && !(await this.kube.backoff(attempt - 2, ctx)))) {
           throw this.failed(routeTarget('update', ref), err, attempt);
         }
         current = await this.get(ref, ctx);
