@@ -136,8 +136,9 @@ export class KubeRouteStore implements RouteStore {
       throw new RouteStoreError(msg.abandoned(routeTarget('update', refs[0]!)), { cause });
     }
     try {
-      // Decided here, on reads taken while holding every route's queue: no earlier call of
-      // ours can write in between, and a concurrent writer only costs a 409 and a re-plan.
+      // Decided here, on reads taken while holding every route's queue (or prefetched with no
+      // write of ours since): no earlier call of ours can write in between, and a concurrent
+      // writer only costs a 409 and a re-plan.
       const reads = await Promise.allSettled(refs.map((ref) => this.readInQueue(ref, prefetched, ctx)));
       const failed = reads.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
       if (failed.length) throw combineErrors(failed);
@@ -184,7 +185,6 @@ export class KubeRouteStore implements RouteStore {
     return readConfigMapData(this.kube, namespace, name, ctx);
   }
 
-  /** Writes one planned route (or a fence), re-planning on 409 until it lands or time runs out. */
   /** The prefetched read of `ref` if no write of ours to it went out since it began, else a new one. */
   private readInQueue(ref: RouteRef, prefetched: PrefetchedReads | undefined, ctx?: CallContext): Promise<RouteObject> {
     const key = keyOf(ref);
@@ -203,6 +203,7 @@ export class KubeRouteStore implements RouteStore {
     }
   }
 
+  /** Writes one planned route (or a fence), re-planning on 409 until it lands or time runs out. */
   private async write(ref: RouteRef, read: RouteObject, planned: RouteObject | null, plan: RoutePlan, ctx?: CallContext): Promise<RouteUpdate> {
     const key = keyOf(ref);
     let current = read;
