@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { createPluginLogger } from '../plugin/hclog.js';
 import { settleHeap, unsettleHeap } from '../plugin/heap.js';
+import { IdleHeapRelease } from '../plugin/idle-heap.js';
 import { runPlugin } from '../plugin/run.js';
 import { DEFAULT_PLUGIN_NAME, type TrafficRouterApi } from '../routing/api.js';
 import { ownVersion } from '../version.js';
@@ -168,7 +169,9 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
     const { createLocalStep } = await import('../kube/local-step.js');
     return createLocalStep({ client: await kubeClient(options), logger });
   };
-  const code = await runPlugin({ router, step, logger, env, knownTypes, beforeHandshake: settleHeap });
+  const heap = new IdleHeapRelease();
+  const code = await runPlugin({ router, step, logger, env, knownTypes, beforeHandshake: settleHeap, onCall: heap.touch });
+  heap.stop();
   await observability?.shutdown();
   return code;
 }

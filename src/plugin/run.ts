@@ -31,6 +31,8 @@ export interface RunPluginOptions {
   knownTypes?: KnownGobTypes;
   /** Runs once the socket listens, right before the handshake line (the plugin settles its heap here). */
   beforeHandshake?: () => void;
+  /** Runs as each call starts and once it is answered (the plugin releases its heap when idle). */
+  onCall?: () => void;
 }
 
 export async function runPlugin(options: RunPluginOptions): Promise<number> {
@@ -128,6 +130,20 @@ function keepStdoutForHandshake(): void {
 }
 
 function handlerFor(kind: PluginKind, options: RunPluginOptions): PluginCallHandler {
+  const handle = dispatcherFor(kind, options);
+  const { onCall } = options;
+  if (!onCall) return handle;
+  return async (method, args, session) => {
+    onCall();
+    try {
+      return await handle(method, args, session);
+    } finally {
+      onCall();
+    }
+  };
+}
+
+function dispatcherFor(kind: PluginKind, options: RunPluginOptions): PluginCallHandler {
   const { logger } = options;
   if (kind === PluginKind.Step) {
     const step = lazy(options.step!, logger, (message) => failingStep(message), stepUnavailable);
