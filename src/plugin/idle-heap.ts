@@ -1,18 +1,17 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-// V8 keeps the pages a busy spell of calls made it commit: ~8 MB live, ~20 MB committed after
-// thousands of SetWeights. Its memory reducer gives them back only after 10–25 s of low
-// allocation (bench/plugin-memory.ts), and node offers no call that asks for it sooner. So
-// once the controller has not called for a second we collect ourselves, as V8's reducer would,
-// and only when the heap has grown since the last time: an idle plugin pays nothing. Two full
-// collections: the first frees the garbage, the second releases the pages the first one's
-// sweep emptied.
+// V8 keeps the pages a busy spell of calls made it commit: ~6–8 MB live, ~20 MB committed
+// after thousands of SetWeights. Its memory reducer gives them back only after 10–25 s of low
+// allocation (bench/README.md), and node offers no call that asks for it sooner. So once the
+// controller has not called for a second we collect ourselves, and only when the heap has
+// grown since the last time: an idle plugin pays nothing. Two full collections: the first
+// frees the garbage, the second releases the pages the first one's sweep emptied.
 
 /** Idle time after a call before the heap is collected. */
-export const IDLE_RELEASE_MS = 1000;
+const IDLE_RELEASE_MS = 1000;
 /** Growth of the committed heap since the last release that makes the next one worth its ~5 ms. */
-export const RELEASE_GROWTH_BYTES = 2 * 1024 * 1024;
+const RELEASE_GROWTH_BYTES = 2 * 1024 * 1024;
 /** Wait between the two collections: the first one's concurrent sweep is done by then. */
 const SECOND_COLLECTION_MS = 100;
 

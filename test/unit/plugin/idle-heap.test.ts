@@ -8,21 +8,23 @@ import { IdleHeapRelease } from '../../../src/plugin/idle-heap.js';
 const MB = 1024 * 1024;
 const IDLE_MS = 20;
 
-/** A heap whose size the test sets, and a record of each collection. */
-function fakeHeap(size: number) {
-  const heap = { size, collections: 0, onCollect: () => {} };
-  return {
-    heap,
-    options: {
-      idleMs: IDLE_MS,
-      growthBytes: 2 * MB,
-      heapSize: () => heap.size,
-      collect: () => {
-        heap.collections++;
-        heap.onCollect();
-      },
+/**
+ * A release over a heap whose size the test sets, counting collections: the heap has just
+ * grown from 10 to 13 MB (past the 2 MB threshold) and no call has come yet.
+ */
+function afterBusySpell() {
+  const heap = { size: 10 * MB, collections: 0, onCollect: () => {} };
+  const release = new IdleHeapRelease({
+    idleMs: IDLE_MS,
+    growthBytes: 2 * MB,
+    heapSize: () => heap.size,
+    collect: () => {
+      heap.collections++;
+      heap.onCollect();
     },
-  };
+  });
+  heap.size = 13 * MB;
+  return { heap, release };
 }
 
 const until = async (done: () => boolean) => {
@@ -32,18 +34,14 @@ const idleFor = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('idle heap release', () => {
   it('Given calls grew the heap past the threshold, When no call comes for the idle time, Then it collects twice', async () => {
-    const { heap, options } = fakeHeap(10 * MB);
-    const release = new IdleHeapRelease(options);
-    heap.size = 13 * MB;
+    const { heap, release } = afterBusySpell();
     release.touch();
     await until(() => heap.collections === 2);
     release.stop();
   });
 
   it('Given the heap has not grown past the threshold since the last release, Then an idle spell collects nothing', async () => {
-    const { heap, options } = fakeHeap(10 * MB);
-    const release = new IdleHeapRelease(options);
-    heap.size = 13 * MB;
+    const { heap, release } = afterBusySpell();
     release.touch();
     await until(() => heap.collections === 2);
     heap.size = 14 * MB; // +1 MB since the release
@@ -54,9 +52,7 @@ describe('idle heap release', () => {
   });
 
   it('Given a call arrives between the two collections, Then the second waits for the next idle spell', async () => {
-    const { heap, options } = fakeHeap(10 * MB);
-    const release = new IdleHeapRelease(options);
-    heap.size = 13 * MB;
+    const { heap, release } = afterBusySpell();
     heap.onCollect = () => {
       if (heap.collections === 1) release.touch();
     };
@@ -68,9 +64,7 @@ describe('idle heap release', () => {
   });
 
   it('Given stop, Then a pending release never runs', async () => {
-    const { heap, options } = fakeHeap(10 * MB);
-    const release = new IdleHeapRelease(options);
-    heap.size = 13 * MB;
+    const { heap, release } = afterBusySpell();
     release.touch();
     release.stop();
     await idleFor(IDLE_MS * 5);
