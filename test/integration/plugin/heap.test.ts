@@ -37,6 +37,33 @@ describe('plugin heap sizing', function () {
   });
 });
 
+/** Whether V8 chose `work` for TurboFan after it ran `rounds` × 1 000 loop iterations, in a fresh node. */
+function optimized(settle: boolean, rounds: number): boolean {
+  const script = `
+    import { settleHeap } from ${JSON.stringify(join(ROOT, 'src/plugin/heap.ts'))};
+    if (${settle}) settleHeap();
+    function work(n) { let s = 0; for (let i = 0; i < n; i++) s += (i * 31) % 7; return s; }
+    for (let r = 0; r < ${rounds}; r++) work(1000);`;
+  const trace = execFileSync(process.execPath, ['--trace-opt', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  return /marking .*<JSFunction work\b.*TURBOFAN/.test(trace);
+}
+
+describe('plugin optimizing compiler', function () {
+  this.timeout(60_000);
+
+  it('Given V8\'s defaults, a loop that runs briefly, as start-up code does, goes to TurboFan', () => {
+    expect(optimized(false, 4)).to.equal(true);
+  });
+
+  it('Given settleHeap, When the same loop runs as briefly, Then it stays out of TurboFan (no compiler memory for code that never runs again)', () => {
+    expect(optimized(true, 4)).to.equal(false);
+  });
+
+  it('Given settleHeap, When the loop stays hot, Then it goes to TurboFan still', () => {
+    expect(optimized(true, 100)).to.equal(true);
+  });
+});
+
 /** MiB the old generation has committed after a busy spell and once the idle release has run, in a fresh node. */
 function committedMiB(): { busy: number; idle: number } {
   const script = `
