@@ -44,9 +44,14 @@ export interface Line {
 
 /** Plays a scenario; every call must succeed (or, with `rpcErrorsOk`, at least be answered). */
 export async function play(name: string, scenario: unknown, argv: string[], rpcErrorsOk = false): Promise<Line[]> {
+  return (await playLogged(name, scenario, argv, rpcErrorsOk, 'off')).lines;
+}
+
+/** play, with the plugin's log lines at `logLevel` and up as the host relays them (its stderr). */
+export async function playLogged(name: string, scenario: unknown, argv: string[], rpcErrorsOk: boolean, logLevel: string): Promise<{ lines: Line[]; stderr: string }> {
   const file = join(dir, `${name.replace(/\W+/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(scenario));
-  const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', 'off', '--', ...argv], {
+  const child = spawn(HOST_BIN, ['-kind', 'trafficrouter', '-scenario', file, '-log-level', logLevel, '--', ...argv], {
     env: PLUGIN_ENV,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,7 +63,7 @@ export async function play(name: string, scenario: unknown, argv: string[], rpcE
   const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Line);
   const failed = lines.find((l) => !l.ok && !(rpcErrorsOk && l.rpcError !== undefined));
   if (code !== 0 || failed) throw new Error(`${name}: host exited ${code}: ${JSON.stringify(failed)}\n${out.slice(-2000)}\n${err.slice(-2000)}`);
-  return lines;
+  return { lines, stderr: err };
 }
 
 export const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;

@@ -132,6 +132,9 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
       observability = await startPluginObservability({ metricsListen: options.metricsListen, logger });
       const built = observability.instrument(client ? await localRouter(client, observability) : await remoteRouter(observability));
       if (firstReconcileFile) await warmUp(firstReconcileFile, knownTypes, logger);
+      // On node's clock, which starts with the process: the plugin's own start-up time, for
+      // operators comparing versions and for bench/plugin-coldstart.ts.
+      logger.info({ startupMs: Math.round(performance.now()) }, 'rollouts-companion plugin ready');
       return built;
     } finally {
       settleHeap();

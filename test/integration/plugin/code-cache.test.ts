@@ -32,6 +32,14 @@ describe('plugin bundle: its recorded first reconcile', function () {
     expect(weights()).to.deep.equal([{ [STABLE]: 80, [CANARY]: 20 }]);
   });
 
+  it('Given a start, When the router is built and warmed, Then the log says the plugin is ready and how long its start took', async () => {
+    const run = await reconcile(PLUGIN_NODE_FLAGS);
+    expect(run.code, describeRun(run)).to.equal(0);
+    const ready = run.stderr.split('\n').find((l) => l.includes('rollouts-companion plugin ready')) ?? '';
+    expect(Number(/startupMs=(\d+)/.exec(ready)?.[1]), run.stderr).to.be.greaterThan(0);
+    expect(run.stderr.indexOf(startLine(run))).to.be.lessThan(run.stderr.indexOf(ready));
+  });
+
   it('Given other V8 flags than it was recorded with, Then the log says the cache was rejected and the reconcile still succeeds', async () => {
     const run = await reconcile([...PLUGIN_NODE_FLAGS, '--stack-size=900']);
     expect(run.code, describeRun(run)).to.equal(0);
