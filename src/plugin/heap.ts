@@ -7,8 +7,8 @@ import { setFlagsFromString } from 'node:v8';
 // 1 MiB Rollouts too often). TurboFan takes a function only once it has run 16× as long as
 // V8's default asks: what is hot for a moment around the first calls, or now and then on a
 // reconcile, stays in the baseline tiers, so neither the compiler's memory nor the pages of
-// its own code are paid for it (idle RSS −3.4 MB, after 10 000 calls −5 MB); the decoder's
-// loops on a large Rollout still get there within its first calls. Set at run time, once node
+// its own code are paid for it (idle RSS −3.4 MB, bench/README.md); the decoder's loops on a
+// large Rollout still get there within its first calls. Set at run time, once node
 // has loaded the modules it starts with: any V8 flag on the command line makes node 20 reject
 // the code cache of its own modules (a start ~20 ms slower). The same holds for modules loaded
 // while the flags are set, so the plugin restores V8's defaults while it loads its router
