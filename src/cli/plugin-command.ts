@@ -118,7 +118,7 @@ export async function runPluginCommand(options: PluginCommandOptions, env: NodeJ
   let observability: PluginObservability | undefined;
   const router = async (): Promise<TrafficRouterApi> => {
     // Here, not before the handshake: only a plugin the host really started says what it is.
-    logger.info({ ...ownVersion(), codeCache }, 'rollouts-companion plugin starting');
+    logger.info({ ...ownVersion(), codeCache, nodeFlags: process.execArgv.join(' ') }, 'rollouts-companion plugin starting');
     if (options.logFormat !== undefined) logger.info({ logFormat: options.logFormat }, LOG_FORMAT_IGNORED);
     // The controller encodes its first Rollout meanwhile (~30 ms here). The Kubernetes client
     // comes first: its first connection and discovery then run while the rest loads. V8's

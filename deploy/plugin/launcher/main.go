@@ -65,10 +65,10 @@ func executable() string {
 	return exe
 }
 
-// nodeFlags are node flags for the plugin (none by default: the plugin sizes its heap
-// itself once started, src/plugin/heap.ts), set at build time from
-// PLUGIN_NODE_FLAGS in scripts/bundle.mjs (-ldflags "-X main.nodeFlags=..."), so the
-// benches, the tests and the shipped file run node alike.
+// nodeFlags are node flags for the plugin (node's own options only, --v8-pool-size=1 by
+// default: the plugin sets its V8 flags itself once started, src/plugin/heap.ts), set at
+// build time from PLUGIN_NODE_FLAGS in scripts/bundle.mjs (-ldflags "-X main.nodeFlags=..."),
+// so the benches, the tests and the shipped file run node alike.
 var nodeFlags string
 
 func execRuntime(root, hint string) {

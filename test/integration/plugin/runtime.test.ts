@@ -12,6 +12,7 @@ import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/inde
 import { ruleWeights } from '../../support/routes.js';
 import { requireTool } from '../../support/tooling.js';
 import { CONTRACT_VERSION } from '../../../src/version.js';
+import { PLUGIN_NODE_FLAGS } from '../../../scripts/bundle.mjs';
 import { CANARY, describeRun, httpRoute, requireHost, ROOT, runHost, seedAndRollout, STABLE, type HostRun, type Scenario } from './support.js';
 
 // The plugin on the stock distroless-static controller: no shell, no libc, no node. Here it
@@ -158,6 +159,8 @@ describe('plugin runtime without a shell or libc', function () {
       expect(startLine).to.include(`contractVersion=${CONTRACT_VERSION} `);
       // And the code cache recorded at release time by the same node was taken
       expect(startLine).to.include('codeCache=accepted');
+      // And the launcher started node with the node flags compiled into it
+      expect(startLine).to.include(`nodeFlags=${PLUGIN_NODE_FLAGS.join(' ')} `);
       // And one private copy of the runtime lies beside the file, owned by the controller's uid
       expect(versions()).to.have.length(1);
       const dir = statSync(join(cache, versions()[0]!));
