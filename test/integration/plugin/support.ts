@@ -53,7 +53,7 @@ export async function pluginArgv(args: string[]): Promise<string[]> {
   if (process.env.PLUGIN_FROM_SOURCE === '1') {
     return [process.execPath, '--import', 'tsx', join(ROOT, 'src/cli/plugin-main.ts'), ...args];
   }
-  // With the launcher's node flags (heap limits), so tests run the plugin as deployed.
+  // With the launcher's node flags (one V8 worker thread), so tests run the plugin as deployed.
   return [process.execPath, ...PLUGIN_NODE_FLAGS, await pluginBundle(), ...args];
 }
 
