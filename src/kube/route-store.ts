@@ -1,4 +1,5 @@
 import { callerGone, callSignal, type CallContext } from '../routing/api.js';
+import { formatLabelSelector } from '../routing/selector.js';
 import {
   RouteKind,
   RouteNotFoundError,
@@ -281,27 +282,4 @@ export async function readConfigMapData(
     if (apiErrorInfo(err).status === 404) return undefined;
     throw apiError({ verb: 'get', kind: 'ConfigMap', resource: 'configmaps', group: '', namespace, name }, err, { server: kube.server });
   }
-}
-
-/** metav1.LabelSelector → the query-string form the API server takes. */
-export function formatLabelSelector(selector: LabelSelector): string {
-  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    switch (e.operator) {
-      case 'In':
-        parts.push(`${e.key} in (${values})`);
-        break;
-      case 'NotIn':
-        parts.push(`${e.key} notin (${values})`);
-        break;
-      case 'Exists':
-        parts.push(e.key);
-        break;
-      case 'DoesNotExist':
-        parts.push(`!${e.key}`);
-        break;
-    }
-  }
-  return parts.join(',');
 }

@@ -58,6 +58,11 @@ export const pinnedTwice = (path: string, kind: string, name: string): string =>
 
 // --- weights ---------------------------------------------------------------------------------
 
+/** Each selector as kind, namespace and the selector in kubectl's form. */
+export const noRouteSelected = (selectors: readonly { kind: string; namespace: string; selector: string }[]): string =>
+  `no route to manage: ${selectors.map((s) => `no ${s.kind} in namespace ${s.namespace} matches the label selector "${s.selector}"`).join(', and ')}; ` +
+  'the canary weight can be neither set nor verified';
+
 export const weightOutOfRange = (weight: number, total: number): string =>
   `desired canary weight ${weight} must be an integer between 0 and ${total}`;
 

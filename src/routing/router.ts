@@ -18,6 +18,7 @@ import { assertHeaderRouteRegexes, assertMirrorRouteRegexes } from './regex.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 import { ROUTE_KINDS } from './route-kinds.js';
 import { combineErrors, errorText, RouteNotFoundError, type PrefetchedReads, type RouteObject, type RoutePlan, type RouteRef, type RouteStore } from './route-store.js';
+import { formatLabelSelector } from './selector.js';
 import { verifyRoute } from './verify.js';
 import { applyWeights, assertWeightedRule, desiredWeights } from './weights.js';
 
@@ -113,6 +114,9 @@ export class TrafficRouter implements TrafficRouterApi {
       // The managed routes are read alongside the pinned ones, for the write that may follow.
       const prefetched = this.store.prefetch?.(cfg.routes.map((e) => e.ref), ctx);
       const [entries, pinned] = await Promise.all([this.managedEntries(cfg, ctx), this.loadPinned(cfg, ctx)]);
+      // Only selectors that match nothing leave no route: promoting with no traffic moved would
+      // run the canary's analysis on 0 %. Going back to stable has nothing to undo.
+      if (!entries.length && want.canary > 0) throw new Error(this.noRouteSelected(cfg));
       const violations = this.pinnedViolations(cfg, pinned);
       if (violations.length) {
         this.onRouteChanged({ kind: RouteChangeKind.PinnedRouteViolation, rollout, routes: [], violations });
@@ -185,6 +189,7 @@ export class TrafficRouter implements TrafficRouterApi {
       const cfg = this.config(rollout);
       const want = desiredWeights(desiredWeight, additionalDestinations ?? [], cfg.services, cfg.totalWeight);
       const routes = await this.loadManaged(cfg, ctx);
+      if (!routes.length && want.canary > 0) throw new Error(this.noRouteSelected(cfg));
       const reasons: string[] = [];
       for (const { entry, route } of routes) {
         const outcome = verifyRoute(route, entry.ref, cfg.services, want, cfg.requireAcceptedStatus, entry.ruleName);
@@ -287,6 +292,10 @@ export class TrafficRouter implements TrafficRouterApi {
     return (ref) => ({ services: cfg.services, managedRoutes: cfg.managedRouteNames, gwConfigMap: gwConfigMapEntries(configMap, ref) });
   }
 
+  private noRouteSelected(cfg: RouterConfig): string {
+    return msg.noRouteSelected(cfg.selectors.map((s) => ({ kind: s.kind, namespace: s.namespace, selector: formatLabelSelector(s.selector) })));
+  }
+
   private managedRouteName(cfg: RouterConfig, name: string | undefined, step: 'setHeaderRoute' | 'setMirrorRoute'): string {
     if (typeof name !== 'string' || name === '') throw new Error(msg.managedRouteNameMissing(step));
     if (!cfg.managedRouteNames.includes(name)) throw new Error(msg.managedRouteUndeclared(cfg.rollout, name, cfg.managedRouteNames));
@@ -372,10 +381,13 @@ export class TrafficRouter implements TrafficRouterApi {
     if (written.length) this.onRouteChanged({ ...change, routes: written });
   }
 
-  /** UpdateHash and InitPlugin: config, routes, Services and pins are sound; writes nothing. */
-  private async validate(cfg: RouterConfig, pinned: 'errors' | 'warnings', ctx: CallContext | undefined): Promise<void> {
+  /**
+   * UpdateHash and InitPlugin: config, routes, Services and pins are sound; writes nothing. `soft`:
+   * how broken pins and selectors that match no route are reported (UpdateHash must not stop an abort).
+   */
+  private async validate(cfg: RouterConfig, soft: 'errors' | 'warnings', ctx: CallContext | undefined): Promise<void> {
     const errors: unknown[] = [];
-    const [loaded, services, violations] = await Promise.all([
+    const [loaded, services, problems] = await Promise.all([
       this.loadManaged(cfg, ctx),
       Promise.all((['stable', 'canary'] as const).map(async (role) => ({ role, exists: await this.store.serviceExists(cfg.rolloutNamespace, cfg.services[role], ctx) }))),
       this.loadPinned(cfg, ctx).then((pinnedRoutes) => this.pinnedViolations(cfg, pinnedRoutes)),
@@ -389,11 +401,12 @@ export class TrafficRouter implements TrafficRouterApi {
         errors.push(e);
       }
     }
+    if (!loaded.length) problems.push(this.noRouteSelected(cfg));
     for (const { role, exists } of services) {
       if (!exists) errors.push(new Error(msg.serviceNotFound(role, cfg.rolloutNamespace, cfg.services[role])));
     }
-    if (pinned === 'errors') errors.push(...violations.map((v) => new Error(v)));
-    else this.warn(cfg, violations);
+    if (soft === 'errors') errors.push(...problems.map((v) => new Error(v)));
+    else this.warn(cfg, problems);
     if (errors.length) throw combineErrors(errors);
   }
 }

@@ -18,3 +18,26 @@ export function matchesSelector(labels: Readonly<Record<string, string>> | undef
     }
   });
 }
+
+/** metav1.LabelSelector → the form the API server takes in a query and kubectl prints. */
+export function formatLabelSelector(selector: LabelSelector): string {
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    switch (e.operator) {
+      case 'In':
+        parts.push(`${e.key} in (${values})`);
+        break;
+      case 'NotIn':
+        parts.push(`${e.key} notin (${values})`);
+        break;
+      case 'Exists':
+        parts.push(e.key);
+        break;
+      case 'DoesNotExist':
+        parts.push(`!${e.key}`);
+        break;
+    }
+  }
+  return parts.join(',');
+}

@@ -3,6 +3,7 @@ import { TrafficRouter } from '../../../src/routing/router.js';
 import { CANARY, EXPERIMENTS, httpRoute, IN_PROGRESS, prefix, rollout, route, seedConfig, seedRoutes, seedStore, STABLE, svc } from './fixtures.js';
 import { FakeRouteStore } from './fake-store.js';
 import { RouteStoreError } from '../../../src/routing/route-store.js';
+import { Verified } from '../../../src/routing/api.js';
 import { traffic } from '../../support/traffic.js';
 import { ROLES } from './fixtures.js';
 
@@ -172,6 +173,24 @@ describe('routing: setWeight', () => {
     );
     expect((await router.setWeight(ro, 10, [])).error).to.equal('');
     expect(store.writes).to.deep.equal(['HTTPRoute default/canary-route']);
+  });
+
+  it('refuses to move or verify traffic when the selectors match no route, and says which', async () => {
+    const { store, router, ro, warnings } = setup({
+      httpRouteSelector: { matchLabels: { app: 'typo' } },
+      grpcRouteSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['a', 'b'] }] },
+    });
+    const why =
+      'no route to manage: no HTTPRoute in namespace default matches the label selector "app=typo", ' +
+      'and no GRPCRoute in namespace default matches the label selector "tier in (a,b)"; the canary weight can be neither set nor verified';
+    expect((await router.setWeight(ro, 10, [])).error).to.equal(why);
+    expect(await router.verifyWeight(ro, 10, [])).to.deep.equal({ verified: Verified.NotVerified, error: why });
+    expect((await router.initPlugin(ro)).error).to.equal(why);
+    // An abort still goes through: there is no traffic to take back, and UpdateHash only warns.
+    expect((await router.setWeight(ro, 0, [])).error).to.equal('');
+    expect((await router.updateHash(ro, 'a', 'b', [])).error).to.equal('');
+    expect(warnings.map((w) => w.message)).to.deep.equal([why]);
+    expect(store.writes).to.deep.equal([]);
   });
 
   it('respects disableInProgressLabel and a custom label', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { formatLabelSelector } from '../../../src/kube/route-store.js';
+import { formatLabelSelector } from '../../../src/routing/selector.js';
 
 describe('formatLabelSelector', () => {
   it('renders matchLabels and every matchExpressions operator as the API server expects', () => {
