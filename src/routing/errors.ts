@@ -183,6 +183,10 @@ export const stepTooManyMatches = (step: string, field: string, count: number, l
 export const routeOverLimit = (ref: RouteRef, field: string, count: number, limit: number): string =>
   `${routeLabel(ref)}: ${field} would have ${count} entries; Gateway API allows at most ${limit}`;
 
+export const ruleOfOtherRollout = (ref: RouteRef, ruleIndex: number, ruleName: string, owner: string, managedRoute: string): string =>
+  `${routeLabel(ref)}: spec.rules[${ruleIndex}].name "${ruleName}" belongs to managed route "${owner}" of another Rollout sharing this route ` +
+  `(it serves neither of this Rollout's Services); cannot add managed route "${managedRoute}": give it a name of its own`;
+
 export const ruleOwnedElsewhere = (ref: RouteRef, ruleIndex: number, ruleName: string, owner: string, managedRoute: string): string =>
   `${routeLabel(ref)}: spec.rules[${ruleIndex}].name "${ruleName}" belongs to managed route "${owner}"; cannot add managed route "${managedRoute}"`;
 

@@ -12,7 +12,7 @@ import * as msg from './errors.js';
 import { checkRouteLimits, checkStepMatches } from './limits.js';
 import { escapeRegex, InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
 import type { RouteObject, RouteRef } from './route-store.js';
-import { backendScope, refersTo, ruleRefersTo, rulesOf, type HeaderMatch, type RequestMatch, type Rule, type ServicePair } from './rules.js';
+import { backendScope, refersTo, ruleRefersTo, rulesOf, type BackendRef, type HeaderMatch, type RequestMatch, type Rule, type ServicePair } from './rules.js';
 
 // Header and mirror rules ("managed routes" in Argo Rollouts' terms). Each managed route becomes
 // one rule per source rule (a rule the user wrote that sends traffic to the canary), named as
@@ -87,16 +87,32 @@ export function ruleFingerprint(rule: Rule, kind: string): string {
 
 const isMirroring = (rule: Rule): boolean => (rule.filters ?? []).some((f) => f.type === 'RequestMirror');
 
+/**
+ * Whether a rule sends or mirrors traffic to this Rollout's Services (either: with ping-pong the
+ * roles swap). Rollouts may share a route, and the annotation is keyed by managed route name
+ * only: a recorded rule that serves neither Service is another Rollout's.
+ */
+function servesRollout(rule: Rule, ref: RouteRef, services: ServicePair): boolean {
+  const scope = backendScope(ref.namespace, services);
+  const mirrored = (rule.filters ?? []).flatMap((f) => {
+    const backendRef = (f.requestMirror as { backendRef?: BackendRef } | undefined)?.backendRef;
+    return f.type === 'RequestMirror' && backendRef ? [backendRef] : [];
+  });
+  return [services.stable, services.canary].some((s) => ruleRefersTo(rule, s, scope) || mirrored.some((b) => refersTo(b, s, scope)));
+}
+
 /** Shaped like a rule argoproj-labs/gatewayAPI adds: canary-only (header route) or mirroring. */
 function gwShaped(rule: Rule, ref: RouteRef, services: ServicePair): boolean {
   const refs = rule.backendRefs ?? [];
   const canaryOnly = refs.length > 0 && refs.every((b) => refersTo(b, services.canary, backendScope(ref.namespace, services)));
-  return canaryOnly || isMirroring(rule);
+  return canaryOnly || (isMirroring(rule) && servesRollout(rule, ref, services));
 }
 
 export interface ManagedRuleOwners {
   /** Per rule index: the managed route that owns it, or undefined for the user's rules. */
   owners: (string | undefined)[];
+  /** Per rule index: the managed route of another Rollout sharing the route that owns it. */
+  others: (string | undefined)[];
   /** Some recorded rule was found only by its fingerprint: this API server drops `rules[].name`. */
   namesPruned: boolean;
   /** GW's ConfigMap indexes were used (its resourceVersion), to be marked as taken over on write. */
@@ -128,6 +144,8 @@ export function identifyManagedRules(route: RouteObject, ref: RouteRef, ctx: Man
       if (e.name !== undefined) namesPruned = true;
     }
   }
+  const others = owners.map((o, i) => (o !== undefined && !servesRollout(rules[i]!, ref, ctx.services) ? o : undefined));
+  others.forEach((o, i) => o !== undefined && (owners[i] = undefined));
   for (const managedRoute of ctx.managedRoutes) {
     if (Object.hasOwn(recorded, managedRoute)) continue;
     const gwName = new RegExp(`^${escapeRegex(managedRoute)}(-[0-9]+)?$`);
@@ -149,7 +167,7 @@ export function identifyManagedRules(route: RouteObject, ref: RouteRef, ctx: Man
       adoptedGwConfigMap = gw.resourceVersion;
     }
   }
-  return { owners, namesPruned, ...(adoptedGwConfigMap !== undefined && { adoptedGwConfigMap }) };
+  return { owners, others, namesPruned, ...(adoptedGwConfigMap !== undefined && { adoptedGwConfigMap }) };
 }
 
 interface NewRule {
@@ -178,11 +196,12 @@ function baseOf(rule: Rule): Rule {
  * holds, so adopted rules become recorded ones. Pure: the new route, or null.
  */
 export function replaceManagedRules(current: RouteObject, ref: RouteRef, ctx: ManagedRuleContext, managedRoute: string, wanted: NewRule[]): RouteObject | null {
-  const { owners, namesPruned, adoptedGwConfigMap } = identifyManagedRules(current, ref, ctx);
+  const { owners, others, namesPruned, adoptedGwConfigMap } = identifyManagedRules(current, ref, ctx);
   const existing = rulesOf(current);
   const names = managedRuleNamesFor(managedRoute, wanted.length);
   existing.forEach((r, i) => {
     if (r.name === undefined || !names.includes(r.name) || owners[i] === managedRoute) return;
+    if (others[i] !== undefined) throw new Error(msg.ruleOfOtherRollout(ref, i, r.name, others[i], managedRoute));
     if (owners[i] === undefined) throw new Error(msg.ruleNameTaken(ref, i, r.name, managedRoute));
     throw new Error(msg.ruleOwnedElsewhere(ref, i, r.name, owners[i]!, managedRoute));
   });
@@ -200,46 +219,46 @@ export function replaceManagedRules(current: RouteObject, ref: RouteRef, ctx: Ma
     return { rule: named, anchor: before !== undefined && before <= sourceAt ? before : sourceAt };
   });
   const rules: Rule[] = [];
-  const ruleOwners: (string | undefined)[] = [];
+  const ruleOwners: RuleOwner[] = [];
   for (let at = 0; at <= kept.length; at++) {
     for (const p of placed) {
       if (p.anchor !== at) continue;
       rules.push(p.rule);
-      ruleOwners.push(managedRoute);
+      ruleOwners.push({ owner: managedRoute, mine: true });
     }
     if (at < kept.length) {
-      rules.push(existing[kept[at]!]!);
-      ruleOwners.push(owners[kept[at]!]);
+      const i = kept[at]!;
+      rules.push(existing[i]!);
+      ruleOwners.push({ owner: owners[i] ?? others[i], mine: false });
     }
   }
   checkRouteLimits(ref, rules);
   const next = structuredClone(current);
   next.spec.rules = rules;
-  writeManagedRules(next, record(current, ref, ruleOwners, rules, managedRoute, names));
+  writeManagedRules(next, record(current, ref, ruleOwners, rules, names));
   if (adoptedGwConfigMap !== undefined) setAnnotation(next, ADOPTED_GW_CONFIGMAP_ANNOTATION, adoptedGwConfigMap);
   return sameRoute(next, current) ? null : next;
 }
 
+/** A rule's managed route (this Rollout's or another's; none for the user's), and whether it is being written now. */
+interface RuleOwner {
+  owner: string | undefined;
+  mine: boolean;
+}
+
 /** The annotation for `rules`: every managed rule by owner, in route order, named and fingerprinted. */
-function record(
-  current: RouteObject,
-  ref: RouteRef,
-  owners: readonly (string | undefined)[],
-  rules: readonly Rule[],
-  managedRoute: string,
-  names: readonly string[],
-): ManagedRules {
+function record(current: RouteObject, ref: RouteRef, owners: readonly RuleOwner[], rules: readonly Rule[], names: readonly string[]): ManagedRules {
   const prior = readManagedRules(current, ref);
   const out: ManagedRules = {};
   // Keep the recorded order of managed routes so that the annotation text does not churn.
-  for (const m of Object.keys(prior)) if (owners.includes(m)) out[m] = [];
+  for (const m of Object.keys(prior)) if (owners.some((o) => o.owner === m)) out[m] = [];
   let mine = 0;
   rules.forEach((rule, i) => {
-    const owner = owners[i];
+    const { owner, mine: written } = owners[i]!;
     if (owner === undefined) return;
     // A pruned name is still recorded: it says what the rule is called where names are kept.
     const sha = ruleFingerprint(rule, current.kind);
-    const recordedName = owner === managedRoute ? names[mine++] : (rule.name ?? prior[owner]?.find((e) => e.sha === sha)?.name);
+    const recordedName = written ? names[mine++] : (rule.name ?? prior[owner]?.find((e) => e.sha === sha)?.name);
     const entry: RecordedRule = { ...(recordedName !== undefined && { name: recordedName }), sha };
     (out[owner] ??= []).push(entry);
   });

@@ -287,6 +287,52 @@ describe('routing: removeManagedRoutes', () => {
   });
 });
 
+describe('routing: two Rollouts sharing one route', () => {
+  // Rollout "demo" (the fixtures' Services) serves /, Rollout "api" its own Services under /api.
+  const API = { stable: 'api-stable', canary: 'api-canary' };
+  const shared = () =>
+    route('HTTPRoute', 'shared', {
+      rules: [
+        { matches: [prefix('/api')], backendRefs: [svc(API.stable, { weight: 100 }), svc(API.canary, { weight: 0 })] },
+        { matches: [prefix('/')], backendRefs: [svc(STABLE, { weight: 100 }), svc(CANARY, { weight: 0 })] },
+      ],
+    });
+  const apiRollout = (managed: string[]) => {
+    const ro = rollout({ httpRoute: 'shared' }, managed, 'api');
+    ro.spec!.strategy!.canary = { ...ro.spec!.strategy!.canary!, stableService: API.stable, canaryService: API.canary };
+    return ro;
+  };
+  const ROLES2 = { ...ROLES, 'api stable': API.stable, 'api canary': API.canary };
+
+  it('RemoveManagedRoutes of one Rollout leaves the other Rollout’s header rule in place', async () => {
+    const { store, router, ro } = setup({ httpRoute: 'shared' }, [shared()]);
+    const api = apiRollout(['api-header']);
+    expect((await router.setHeaderRoute(api, { name: 'api-header', match: [{ headerName: 'X-Api-Canary', headerValue: { exact: 'yes' } }] })).error).to.equal('');
+    expect((await router.setHeaderRoute(ro, header('X-Canary', { exact: 'yes' }))).error).to.equal('');
+    expect((await router.removeManagedRoutes(ro)).error).to.equal('');
+    const see = traffic([store.route('HTTPRoute', 'shared')], ROLES2);
+    expect(see('GET h/api/x X-Api-Canary:yes')).to.equal('api canary 100 %');
+    expect(see('GET h/ X-Canary:yes')).to.equal('stable 100 %');
+    expect(recordedNames(store.route('HTTPRoute', 'shared'))).to.deep.equal({ 'api-header': ['api-header'] });
+    // ...and the other Rollout still knows its rule: removing it restores the route as it was.
+    expect((await router.removeManagedRoutes(api)).error).to.equal('');
+    expect(store.route('HTTPRoute', 'shared').spec).to.deep.equal(shared().spec);
+  });
+
+  it('refuses a managed route name another Rollout’s rule already holds on the route, instead of taking it over', async () => {
+    const { store, router, ro } = setup({ httpRoute: 'shared' }, [shared()]);
+    const api = apiRollout(['canary-header']);
+    expect((await router.setHeaderRoute(api, header('X-Canary', { exact: 'yes' }))).error).to.equal('');
+    const before = store.route('HTTPRoute', 'shared');
+    expect((await router.setHeaderRoute(ro, header('X-Canary', { exact: 'yes' }))).error).to.equal(
+      'HTTPRoute default/shared: spec.rules[0].name "canary-header" belongs to managed route "canary-header" of another Rollout sharing this route ' +
+        '(it serves neither of this Rollout\'s Services); cannot add managed route "canary-header": give it a name of its own',
+    );
+    expect(store.route('HTTPRoute', 'shared')).to.deep.equal(before);
+    expect(traffic([before], ROLES2)('GET h/api X-Canary:yes')).to.equal('api canary 100 %');
+  });
+});
+
 describe('routing: managed rules recorded by an earlier companion', () => {
   it('reads the old annotation (bare rule names), moves the rule before its source, and records it with its fingerprint', async () => {
     const old = route('HTTPRoute', 'canary-route', { rules: [{ matches: [prefix('/')], backendRefs: [svc(STABLE), svc(CANARY)] }, { name: 'canary-header', matches: [{ ...prefix('/'), headers: [{ type: 'Exact', name: 'X-Canary', value: 'yes' }] }], backendRefs: [svc(CANARY)] }] }, 'app.example.com');
