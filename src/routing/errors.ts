@@ -166,6 +166,9 @@ export const verifyNotAccepted = (ref: RouteRef, parent: string, status: string 
     ? `${routeLabel(ref)}: parent ${parent} has no Accepted condition`
     : `${routeLabel(ref)}: parent ${parent} has Accepted=${status}${why ? ` (${why})` : ''}`;
 
+export const verifyRefsUnresolved = (ref: RouteRef, parent: string, status: string | undefined, why: string): string =>
+  `${routeLabel(ref)}: parent ${parent} has ResolvedRefs=${String(status)}${why ? ` (${why})` : ''}; requests sent to an unresolved backend get HTTP 500`;
+
 export const verifyStaleGeneration = (ref: RouteRef, parent: string, observed: number | undefined, generation: number | undefined): string =>
   `${routeLabel(ref)}: parent ${parent} accepted generation ${String(observed)}, route is at generation ${String(generation)}`;
 

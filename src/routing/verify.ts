@@ -4,7 +4,7 @@ import { backendScope, refersTo, routeNamespace, rulesOf, weightOf, type Service
 import { assertWeightedRule, isDrivenRule, type DesiredWeights } from './weights.js';
 
 // VerifyWeight for one route: the split is in place AND every parent that reports status has
-// accepted the current generation (so the data plane was told). A route without any parent
+// accepted the current generation (so the data plane was told) with every backendRef resolved. A route without any parent
 // status (an implementation that writes none, or dev mode's --no-gateway) is judged by its
 // weights alone, unless the config requires Accepted.
 
@@ -51,8 +51,16 @@ function parentsNotReady(route: RouteObject, ref: RouteRef): Unverified | undefi
       const why = [accepted?.reason, accepted?.message].filter(Boolean).join(': ');
       return { route: msg.routeLabel(ref), parent, reason: msg.verifyNotAccepted(ref, parent, accepted?.status, why) };
     }
-    if (accepted.observedGeneration !== generation) {
+    // observedGeneration is optional in a condition: without it, Accepted is taken as current.
+    if (accepted.observedGeneration !== undefined && accepted.observedGeneration !== generation) {
       return { route: msg.routeLabel(ref), parent, reason: msg.verifyStaleGeneration(ref, parent, accepted.observedGeneration, generation) };
+    }
+    // Accepted with a backendRef that does not resolve (a missing Service, a cross-namespace
+    // reference without a ReferenceGrant): Gateway API answers that backend's share with 500s.
+    const resolved = p.conditions?.find((c) => c.type === 'ResolvedRefs');
+    if (resolved && resolved.status !== 'True' && (resolved.observedGeneration === undefined || resolved.observedGeneration === generation)) {
+      const why = [resolved.reason, resolved.message].filter(Boolean).join(': ');
+      return { route: msg.routeLabel(ref), parent, reason: msg.verifyRefsUnresolved(ref, parent, resolved.status, why) };
     }
   }
   return undefined;

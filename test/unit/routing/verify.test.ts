@@ -45,6 +45,28 @@ describe('routing: verifyWeight', () => {
     );
   });
 
+  it('waits while a parent reports a backendRef it cannot resolve, whose share would get HTTP 500', async () => {
+    const { store, router, ro } = await setup();
+    const generation = store.route('HTTPRoute', 'canary-route').metadata.generation!;
+    const accepted = { type: 'Accepted', status: 'True', observedGeneration: generation };
+    store.setStatus('HTTPRoute', 'canary-route', [
+      {
+        parentRef: { name: 'eg' },
+        conditions: [accepted, { type: 'ResolvedRefs', status: 'False', reason: 'BackendNotFound', message: `service "${CANARY}" not found`, observedGeneration: generation }],
+      },
+    ]);
+    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal(
+      notVerified(
+        `HTTPRoute default/canary-route: parent default/eg has ResolvedRefs=False (BackendNotFound: service "${CANARY}" not found); requests sent to an unresolved backend get HTTP 500`,
+      ),
+    );
+    // Once resolved, or reported by an implementation that sets no observedGeneration, it verifies.
+    store.setStatus('HTTPRoute', 'canary-route', [
+      { parentRef: { name: 'eg' }, conditions: [{ type: 'Accepted', status: 'True' }, { type: 'ResolvedRefs', status: 'True' }] },
+    ]);
+    expect(await router.verifyWeight(ro, 20, [])).to.deep.equal({ verified: Verified.Verified, error: '' });
+  });
+
   it('judges a route with no parent status by its weights alone, warning once; requireAcceptedStatus waits for Accepted', async () => {
     const { router, ro, warnings } = await setup();
     for (let i = 0; i < 3; i++) expect(await router.verifyWeight(ro, 20, [])).to.deep.equal({ verified: Verified.Verified, error: '' });
