@@ -122,6 +122,10 @@ export const mirrorFieldUnsupported = (name: string, index: number, field: strin
 export const mirrorPathInexpressible = (ref: RouteRef, ruleIndex: number, rulePath: string, mirrorPath: string): string =>
   `${routeLabel(ref)}: rules[${ruleIndex}].matches path ${rulePath} cannot be combined with mirror path ${mirrorPath}`;
 
+export const headerInexpressible = (ref: RouteRef, ruleIndex: number, ruleHeader: string, step: string, stepHeader: string): string =>
+  `${routeLabel(ref)}: rules[${ruleIndex}].matches header ${ruleHeader} cannot be combined with ${step} header ${stepHeader} ` +
+  '(Gateway API tests one condition per header name)';
+
 export const noCanaryRule = (ref: RouteRef, canary: string, managedRoute: string): string =>
   `${routeLabel(ref)}: no rule references the canary Service "${canary}", so managed route "${managedRoute}" has nothing to copy`;
 

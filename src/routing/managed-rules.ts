@@ -10,7 +10,7 @@ import {
 } from './annotations.js';
 import * as msg from './errors.js';
 import { checkRouteLimits, checkStepMatches } from './limits.js';
-import { escapeRegex, InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
+import { escapeRegex, headerText, InexpressibleHeader, InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
 import type { RouteObject, RouteRef } from './route-store.js';
 import { backendScope, refersTo, ruleRefersTo, rulesOf, type BackendRef, type HeaderMatch, type RequestMatch, type Rule, type ServicePair } from './rules.js';
 
@@ -277,12 +277,22 @@ export function planHeaderRoute(
   const { services } = ctx;
   const sources = sourceRules(current, ref, services, identifyManagedRules(current, ref, ctx).owners);
   if (!sources.length) throw new Error(msg.noCanaryRule(ref, services.canary, managedRoute));
-  const rules = sources.map(({ rule, index }) => {
-    const matches: RequestMatch[] = rule.matches?.length ? rule.matches : [{}];
+  const rules = sources.flatMap(({ rule, index }) => {
+    const matches = (rule.matches?.length ? rule.matches : [{}]).flatMap((m): RequestMatch[] => {
+      try {
+        const both = withHeaders(m, headers);
+        return both ? [both] : [];
+      } catch (e) {
+        if (!(e instanceof InexpressibleHeader)) throw e;
+        throw new Error(msg.headerInexpressible(ref, index, headerText(e.ruleHeader), `setHeaderRoute "${managedRoute}"`, headerText(e.extraHeader)));
+      }
+    });
+    // The rule already requires another value of that header: no request is both.
+    if (!matches.length) return [];
     const canary = rule.backendRefs!.filter((b) => refersTo(b, services.canary, backendScope(ref.namespace, services)));
     // A lone backendRef takes all traffic; its weight (possibly 0 in the source) must not stay.
     const backendRefs = canary.map(({ weight: _w, ...b }) => structuredClone(b));
-    return { rule: { ...baseOf(rule), matches: matches.map((m) => withHeaders(m, headers)), backendRefs }, source: index };
+    return [{ rule: { ...baseOf(rule), matches, backendRefs }, source: index }];
   });
   return replaceManagedRules(current, ref, ctx, managedRoute, rules);
 }
@@ -327,6 +337,9 @@ export function planMirrorRoute(current: RouteObject, ref: RouteRef, ctx: Manage
           seen.add(key);
           matches.push(m);
         } catch (e) {
+          if (e instanceof InexpressibleHeader) {
+            throw new Error(msg.headerInexpressible(ref, index, headerText(e.ruleHeader), `setMirrorRoute "${managedRoute}"`, headerText(e.extraHeader)));
+          }
           if (!(e instanceof InexpressiblePath)) throw e;
           throw new Error(msg.mirrorPathInexpressible(ref, index, pathText(e.rulePath), pathText(e.extraPath)));
         }

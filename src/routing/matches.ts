@@ -60,12 +60,37 @@ export function mirrorPathMatch(step: string, index: number, path: StringMatch):
   return { type, value: v.value };
 }
 
-/** Adds header conditions to a match; a condition on a header the match already tests replaces it. */
-export function withHeaders(match: RequestMatch, headers: readonly HeaderMatch[]): RequestMatch {
+/** Thrown when a rule and a step test the same header in a way one Gateway API match cannot express. */
+export class InexpressibleHeader extends Error {
+  constructor(readonly ruleHeader: HeaderMatch, readonly extraHeader: HeaderMatch) {
+    super('inexpressible header intersection');
+  }
+}
+
+export const headerText = (h: HeaderMatch): string => `${h.name} ${h.type ?? 'Exact'} "${h.value}"`;
+
+/**
+ * Adds header conditions to a match: the requests matching both, or `null` when none can.
+ * Gateway API reads only the first condition on a header name, so a header both test is tested
+ * once: the same condition is kept, two different exact values are disjoint, anything else
+ * throws InexpressibleHeader.
+ */
+export function withHeaders(match: RequestMatch, headers: readonly HeaderMatch[]): RequestMatch | null {
   if (!headers.length) return structuredClone(match);
-  const names = new Set(headers.map((h) => h.name.toLowerCase()));
-  const kept = (match.headers ?? []).filter((h) => !names.has(h.name.toLowerCase()));
-  return { ...structuredClone(match), headers: [...structuredClone(kept), ...structuredClone(headers)] };
+  const own = new Map((match.headers ?? []).map((h) => [h.name.toLowerCase(), h]));
+  const added: HeaderMatch[] = [];
+  for (const h of headers) {
+    const o = own.get(h.name.toLowerCase());
+    if (!o) {
+      added.push(h);
+      continue;
+    }
+    const [ownType, type] = [o.type ?? 'Exact', h.type ?? 'Exact'];
+    if (ownType === type && o.value === h.value) continue;
+    if (ownType === 'Exact' && type === 'Exact') return null;
+    throw new InexpressibleHeader(o, h);
+  }
+  return { ...structuredClone(match), headers: [...structuredClone(match.headers ?? []), ...structuredClone(added)] };
 }
 
 /** Thrown when two path conditions overlap in a way one Gateway API match cannot express. */
@@ -100,7 +125,7 @@ function intersectPath(rule: PathMatch | undefined, extra: PathMatch): PathMatch
 
 /** Requests matching both `rule` and `extra`, or `null` when none can. */
 export function intersectMatch(rule: RequestMatch, extra: RequestMatch): RequestMatch | null {
-  let out: RequestMatch = structuredClone(rule);
+  const out: RequestMatch = structuredClone(rule);
   if (extra.path) {
     const path = intersectPath(rule.path, extra.path);
     if (path === null) return null;
@@ -110,6 +135,5 @@ export function intersectMatch(rule: RequestMatch, extra: RequestMatch): Request
     if (rule.method !== undefined && !isDeepStrictEqual(rule.method, extra.method)) return null;
     out.method = structuredClone(extra.method);
   }
-  if (extra.headers?.length) out = withHeaders(out, extra.headers);
-  return out;
+  return extra.headers?.length ? withHeaders(out, extra.headers) : out;
 }

@@ -134,6 +134,47 @@ describe('routing: setHeaderRoute', () => {
   });
 });
 
+describe('routing: a step on a header its source rule already tests', () => {
+  // Production traffic (x-env: prod) is split; staging traffic (x-env: staging) has its own backend.
+  const byEnv = () =>
+    route('HTTPRoute', 'env', {
+      rules: [
+        { matches: [{ ...prefix('/'), headers: [{ type: 'Exact', name: 'x-env', value: 'prod' }] }], backendRefs: [svc(STABLE, { weight: 90 }), svc(CANARY, { weight: 10 })] },
+        { matches: [{ ...prefix('/'), headers: [{ type: 'Exact', name: 'x-env', value: 'staging' }] }], backendRefs: [svc('staging')] },
+      ],
+    });
+  const REQUESTS = ['GET h/ x-env:prod', 'GET h/ x-env:staging', 'GET h/'];
+
+  it('adds no rule where the step asks for another value: staging requests stay on staging', async () => {
+    const { store, router, ro } = setup({ httpRoute: 'env' }, [byEnv()]);
+    const before = trafficTable([store.route('HTTPRoute', 'env')], ROLES, REQUESTS);
+    expect((await router.setHeaderRoute(ro, header('X-Env', { exact: 'staging' }))).error).to.equal('');
+    expect((await router.setMirrorRoute(ro, { name: 'canary-mirror', match: [{ headers: { 'x-env': { exact: 'staging' } } }] })).error).to.equal('');
+    expect(store.writes).to.deep.equal([]);
+    expect(trafficTable([store.route('HTTPRoute', 'env')], ROLES, REQUESTS)).to.deep.equal(before);
+  });
+
+  it('tests the header once where the step asks for the same value', async () => {
+    const { store, router, ro } = setup({ httpRoute: 'env' }, [byEnv()]);
+    expect((await router.setHeaderRoute(ro, header('x-env', { exact: 'prod' }))).error).to.equal('');
+    expect(store.route('HTTPRoute', 'env').spec.rules![0]!.matches).to.deep.equal([{ ...prefix('/'), headers: [{ type: 'Exact', name: 'x-env', value: 'prod' }] }]);
+    expect(trafficTable([store.route('HTTPRoute', 'env')], ROLES, REQUESTS)).to.deep.equal({
+      'GET h/ x-env:prod': 'canary 100 %',
+      'GET h/ x-env:staging': 'staging 100 %',
+      'GET h/': 'no route (404)',
+    });
+  });
+
+  it('refuses a condition one match cannot express, naming the rule and both conditions', async () => {
+    const { store, router, ro } = setup({ httpRoute: 'env' }, [byEnv()]);
+    expect((await router.setHeaderRoute(ro, header('x-env', { regex: 'pro.*' }))).error).to.equal(
+      'HTTPRoute default/env: rules[0].matches header x-env Exact "prod" cannot be combined with setHeaderRoute "canary-header" header ' +
+        'x-env RegularExpression "pro.*" (Gateway API tests one condition per header name)',
+    );
+    expect(store.writes).to.deep.equal([]);
+  });
+});
+
 describe('routing: setMirrorRoute', () => {
   it('mirrors all traffic when percentage is absent or 100, and the given percent otherwise', async () => {
     const { store, router, ro } = setup(seedConfig());
