@@ -238,7 +238,9 @@ function readPrefix(stream: Duplex, n: number): Promise<Buffer> {
       const chunk = stream.read(n) as Buffer | null;
       if (chunk === null) return;
       cleanup();
-      resolve(chunk);
+      // After its end a stream hands out what is left, however short.
+      if (chunk.length < n) reject(new Error('stream ended before its broker id'));
+      else resolve(chunk);
     };
     const onEnd = () => {
       cleanup();

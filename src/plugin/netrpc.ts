@@ -171,10 +171,13 @@ function requestHeader(v: unknown): { serviceMethod: string; seq: number | bigin
     throw new GobError(netRpcErrors.badHeader());
   }
   const { ServiceMethod = '', Seq = 0 } = v as { ServiceMethod?: unknown; Seq?: unknown };
-  if (typeof ServiceMethod !== 'string' || (typeof Seq !== 'number' && typeof Seq !== 'bigint')) {
+  // Seq is a uint64 in Go: anything else (a header typed as int or float by a foreign peer)
+  // could not be echoed in the reply.
+  const seqOk = typeof Seq === 'bigint' ? Seq >= 0n && Seq < 1n << 64n : Number.isSafeInteger(Seq) && (Seq as number) >= 0;
+  if (typeof ServiceMethod !== 'string' || !seqOk) {
     throw new GobError(netRpcErrors.badHeader());
   }
-  return { serviceMethod: ServiceMethod, seq: Seq };
+  return { serviceMethod: ServiceMethod, seq: Seq as number | bigint };
 }
 
 /** The error of a call the server answered with Response.Error. */

@@ -318,11 +318,11 @@ export class YamuxSession extends EventEmitter {
 
   #onStreamFrame(header: FrameHeader): void {
     const { streamId: id, flags, type } = header;
-    if (flags & Flag.SYN && !this.#acceptStream(id)) return;
-    const stream = this.#streams.get(id);
+    const refused = flags & Flag.SYN && !this.#acceptStream(id);
+    const stream = refused ? undefined : this.#streams.get(id);
     if (!stream) {
-      // Usually a stream we reset or fully closed: skip what the peer still had in flight.
-      if (type === FrameType.Data) this.#discard = header.length;
+      // A refused SYN, or usually a stream we reset or fully closed: skip its payload.
+      if (type === FrameType.Data && !this.#closed) this.#discard = header.length;
       return;
     }
     if (type === FrameType.WindowUpdate) {

@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServer } from '../../../src/kube/apiserver/index.js';
+import { GobEncoder, IntType, StringType } from '../../../src/plugin/gob/index.js';
 import { BoolType, NetRpcClient } from '../../../src/plugin/netrpc.js';
 import { YamuxSession } from '../../../src/plugin/yamux/index.js';
 import { HOST, pluginArgv, requireHost, type HostLine } from './support.js';
@@ -47,6 +48,26 @@ const STRAYS: Record<string, (path: string) => Promise<void>> = {
     const socket = await connected(path);
     socket.resume();
     socket.end();
+    await closed(socket);
+  },
+  'a broker stream that ends inside its 4-byte id': async (path) => {
+    const socket = await connected(path);
+    const session = new YamuxSession(socket, { client: true });
+    // Control and the two std streams, then a broker stream with 2 of its 4 id bytes.
+    for (let i = 0; i < 3; i++) session.open().on('error', () => {}).resume();
+    session.open().on('error', () => {}).end(Buffer.from([1, 0]));
+    await new Promise((r) => setTimeout(r, 100));
+    session.close();
+    await closed(socket);
+  },
+  'a request whose Seq is negative (typed int, not Go\'s uint64)': async (path) => {
+    const socket = await connected(path);
+    const session = new YamuxSession(socket, { client: true });
+    const control = session.open().on('error', () => {});
+    const request = { kind: 'struct', name: 'Request', fields: [{ name: 'ServiceMethod', type: StringType }, { name: 'Seq', type: IntType }] } as const;
+    control.resume().write(new GobEncoder().encodeAll([[request, { ServiceMethod: 'Control.Ping', Seq: -1 }], [BoolType, true]]));
+    await new Promise((r) => setTimeout(r, 100));
+    session.close();
     await closed(socket);
   },
   'a well-formed Control.Ping, then close': async (path) => {
@@ -115,7 +136,7 @@ describe('plugin socket: stray connections leave the host\'s session serving', f
   });
 
   for (const kind of ['trafficrouter', 'step'] as const) {
-    it(`${kind}: random bytes, a garbage gob frame, connect-then-close and a ping-and-go, while the host waits`, async () => {
+    it(`${kind}: random bytes, garbage gob, a cut-off broker id, a negative Seq, connect-then-close and a ping-and-go, while the host waits`, async () => {
       // Given the host's live session (dispensed, pinged)
       const after =
         kind === 'step'

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import { decodeTrafficRouterArgs } from '../../../src/plugin/go-to-kube.js';
-import { decodeGobStream, GobError } from '../../../src/plugin/gob/index.js';
+import { decodeGobStream, GobEncoder, GobError, IntType } from '../../../src/plugin/gob/index.js';
 import {
   BoolType,
   EmptyStructType,
@@ -160,6 +160,18 @@ describe('net/rpc server', () => {
     expect(await pending).to.equal('late');
     await served;
     expect(b.writableEnded).to.equal(true);
+  });
+
+  it('stops on a request header whose Seq is not a uint64 (negative, fractional), as Go cannot decode it', async () => {
+    for (const [type, seq] of [[IntType, -1], [{ kind: 'float' }, 1.5]] as const) {
+      const [a, b] = duplexPair();
+      const errors: Error[] = [];
+      const served = serveNetRpc(b, async () => ({ type: StringType, value: 'x' }), { onError: (e) => errors.push(e) });
+      const request = { kind: 'struct', name: 'Request', fields: [{ name: 'ServiceMethod', type: StringType }, { name: 'Seq', type }] } as const;
+      a.resume().end(new GobEncoder().encodeAll([[request, { ServiceMethod: 'S.M', Seq: seq }], [BoolType, true]]));
+      await served;
+      expect(errors.map((e) => e.message)).to.deep.equal(['rpc: server cannot decode request: the header is not a net/rpc Request']);
+    }
   });
 
   it('ends the stream when the client hangs up, after the replies due', async () => {

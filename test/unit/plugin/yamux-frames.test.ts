@@ -125,6 +125,25 @@ describe('yamux session on the wire', () => {
     peer.close();
   });
 
+  it('skips the payload of a data frame whose SYN it refuses, as hashicorp/yamux does', async () => {
+    const peer = await rawPeer({ maxStreams: 1 });
+    const payload = Buffer.from('hello world!');
+    peer.send(
+      encodeHeader(FrameType.WindowUpdate, Flag.SYN, 1, 0),
+      encodeHeader(FrameType.Data, Flag.SYN, 3, payload.length),
+      payload,
+      encodeHeader(FrameType.Ping, Flag.SYN, 0, 42),
+    );
+    await peer.until((f) => f.some((x) => x.type === FrameType.Ping));
+    expect(peer.frames.map((f) => [f.type, f.streamId, f.flags, f.length])).to.deep.equal([
+      [FrameType.WindowUpdate, 1, Flag.ACK, 0],
+      [FrameType.WindowUpdate, 3, Flag.RST, 0],
+      [FrameType.Ping, 0, Flag.ACK, 42],
+    ]);
+    expect(peer.session().closed).to.equal(false);
+    peer.close();
+  });
+
   it('closes on a frame with an unknown version', async () => {
     const peer = await rawPeer();
     const bad = encodeHeader(FrameType.Ping, Flag.SYN, 0, 1);
