@@ -13,7 +13,7 @@ import { callApi, clientNodeApi, kubeConfigOf } from '../kube/client-node-api.js
 import { EVENT_COMPONENT, EventRecorder, EventType, type EventObject } from '../kube/events.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createMetrics, RelabelResult, WatchedResource, type Metrics } from '../observability/metrics.js';
-import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabeledMessage, relabelFailed } from './errors.js';
+import { adoptionWarning, invalidAttachLabel, invalidNamespace, invalidOption, relabeledMessage, relabelFailed, rolloutReplicaSetWarning } from './errors.js';
 import { Informer, type ListPage } from './informer.js';
 import { LeaderElector, validateLeaderElection, type LeaderElectionConfig } from './leader.js';
 import {
@@ -312,6 +312,14 @@ export async function startCanaryController(options: CanaryControllerOptions): P
             'attached pod has no controller and matches the Rollout selector: with the hash label its ReplicaSet would take it over and delete it; leaving it alone',
           );
           recorder?.record(podObject(pod), EventType.Warning, 'WouldBeAdopted', adoptionWarning(pod.rollout, decision.hash));
+        }
+        return;
+      case Decision.RolloutReplicaSetPod:
+        observedAt.delete(key);
+        metrics.relabels.inc({ result: RelabelResult.RolloutReplicaSetPod });
+        if (reportOnce(key, `replicaset ${pod.controller} ${decision.hash}`)) {
+          log.warn({ ...context, hash: decision.hash, controller: pod.controller }, "attached pod belongs to a Rollout's ReplicaSet: relabelled, it would be replaced over and over; leaving it alone");
+          recorder?.record(podObject(pod), EventType.Warning, 'InRolloutReplicaSet', rolloutReplicaSetWarning(pod.controller!, decision.hash));
         }
         return;
       case Decision.NoHash:

@@ -27,3 +27,7 @@ export const adoptionWarning = (rollout: string, hash: string): string =>
   `not labelled rollouts-pod-template-hash=${hash}: this pod has no controller and matches the selector of Rollout ${rollout}, ` +
   `so its ReplicaSet would take it over and delete it. Run the canary from its own Deployment (replicas: 1), ` +
   `or give the Rollout's selector a label this pod does not carry`;
+
+export const rolloutReplicaSetWarning = (controller: string, hash: string): string =>
+  `not labelled rollouts-pod-template-hash=${hash}: this pod belongs to ${controller}, one of a Rollout's ReplicaSets, which would ` +
+  `let it go and start another pod with the attach label. Remove the attach label from the Rollout's pod template, or run the canary from its own Deployment`;

@@ -199,6 +199,7 @@ export const Decision = {
   RolloutMissing: 'rollout-missing',
   NoHash: 'no-hash',
   WouldBeAdopted: 'would-be-adopted',
+  RolloutReplicaSetPod: 'rollout-replicaset-pod',
 } as const;
 export type DecisionKind = (typeof Decision)[keyof typeof Decision];
 
@@ -207,7 +208,18 @@ export type RelabelDecision =
   | { kind: typeof Decision.InSync; hash: string }
   | { kind: typeof Decision.RolloutMissing }
   | { kind: typeof Decision.NoHash }
-  | { kind: typeof Decision.WouldBeAdopted; hash: string };
+  | { kind: typeof Decision.WouldBeAdopted; hash: string }
+  | { kind: typeof Decision.RolloutReplicaSetPod; hash: string };
+
+/**
+ * Whether the pod belongs to one of a Rollout's own ReplicaSets (named `<rollout>-<hash>`), which
+ * select on the hash label: relabelled, it would leave its ReplicaSet, which would start a
+ * replacement carrying the attach label, relabelled in turn, without end. A Deployment's
+ * ReplicaSet selects on `pod-template-hash` instead and keeps its pod.
+ */
+export function inRolloutReplicaSet(pod: PodView): boolean {
+  return pod.hash !== undefined && pod.controller?.startsWith('ReplicaSet/') === true && pod.controller.endsWith(`-${pod.hash}`);
+}
 
 /**
  * Whether the Rollout's ReplicaSet for `hash` would take the pod over once it carries `hash`.
@@ -235,6 +247,7 @@ export function decide(
   const desired = desiredHash(rollout, service);
   if (!desired) return { kind: Decision.NoHash };
   if (pod.hash === desired.hash) return { kind: Decision.InSync, hash: desired.hash };
+  if (inRolloutReplicaSet(pod)) return { kind: Decision.RolloutReplicaSetPod, hash: desired.hash };
   if (wouldBeAdopted(pod, rollout, desired.hash)) return { kind: Decision.WouldBeAdopted, hash: desired.hash };
   return { kind: Decision.Patch, hash: desired.hash, source: desired.source };
 }

@@ -14,6 +14,8 @@ export const RelabelResult = {
   NoHash: 'no_hash',
   /** The pod has no controller and, with the hash, the Rollout's ReplicaSet would adopt (and likely delete) it. */
   WouldBeAdopted: 'would_be_adopted',
+  /** The pod belongs to a Rollout's own ReplicaSet: relabelled, it would leave it and be replaced, over and over. */
+  RolloutReplicaSetPod: 'rollout_replicaset_pod',
   /** The pod disappeared before the patch landed. */
   PodGone: 'pod_gone',
 } as const;

@@ -250,6 +250,24 @@ describe('long-lived canaries (through the real client against the in-process AP
       expect(warnings[0].message).to.contain('Run the canary from its own Deployment');
     });
 
+    it('Given a pod of the Rollout’s own ReplicaSet with the attach label, Then it keeps its hash and a warning says why', async () => {
+      seedBlueGreen('aaa');
+      const own = attachedPod('bluegreen-demo-ccc-x1', 'bluegreen-demo', { [HASH_LABEL]: 'ccc' });
+      own.metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'bluegreen-demo-ccc', uid: 'uid-rs-ccc', controller: true }];
+      h.api.create(own);
+      const { metrics } = await h.start();
+      await eventually('the pod to be counted', async () =>
+        (await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'rollout_replicaset_pod' })) >= 1,
+      );
+      expect(podHash(h.api, 'bluegreen-demo-ccc-x1')).to.equal('ccc');
+      type Event = { reason: string; message: string; involvedObject: { name: string } };
+      const warnings = await eventually('a warning event', () => {
+        const found = (h.api.list('v1', 'Event', NS) as unknown as Event[]).filter((e) => e.reason === 'InRolloutReplicaSet');
+        return found.length > 0 && found;
+      });
+      expect(warnings[0].message).to.contain('belongs to ReplicaSet/bluegreen-demo-ccc');
+    });
+
     it('Given a namespace filter, Then pods in other namespaces are not followed', async () => {
       seedBlueGreen('aaa');
       h.api.create(blueGreenRollout('bluegreen-demo', 'aaa', 'elsewhere'));

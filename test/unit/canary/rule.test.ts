@@ -179,6 +179,14 @@ describe('canary rule', () => {
       expect(decide(bare({ app: 'bluegreen-demo' }), rollout, undefined)).to.include({ kind: Decision.WouldBeAdopted });
     });
 
+    it('Given a pod of a Rollout’s own ReplicaSet (named after its hash), Then it is left alone: relabelled, it would leave it', () => {
+      const own = { ...attached('ccc'), controller: 'ReplicaSet/bluegreen-demo-ccc' };
+      expect(decide(own, rolloutView(blueGreen({ stableRS: 'abc' })), undefined)).to.deep.equal({ kind: Decision.RolloutReplicaSetPod, hash: 'abc' });
+      // A Deployment's ReplicaSet is named after pod-template-hash, not this label: its pod is followed.
+      const deployed = { ...attached('ccc'), controller: 'ReplicaSet/long-lived-canary-5d9f' };
+      expect(decide(deployed, rolloutView(blueGreen({ stableRS: 'abc' })), undefined)).to.include({ kind: Decision.Patch, hash: 'abc' });
+    });
+
     it('matches label selectors as Kubernetes does', () => {
       const labels = { app: 'a', tier: 'web' };
       expect(selectorMatches({}, labels)).to.equal(true);
