@@ -4,7 +4,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
-  VersionApi,
   Watch,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -107,6 +106,8 @@ const LIST_TIMEOUT_MS = 120_000;
 const WRITE_PAUSE_RETRY_MS = 250;
 /** Between probes of an API server that could not be reached (relabels resume within about this of its return). */
 const RECOVERY_PROBE_MS = 250;
+/** The longest one probe may wait for its answer. */
+const RECOVERY_PROBE_TIMEOUT_MS = 2_000;
 
 const sameLabels = (a: Record<string, string>, b: Record<string, string>): boolean => {
   const keys = Object.keys(a);
@@ -393,9 +394,13 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     },
   });
 
-  const versions = clientNodeApi(kube, VersionApi);
   const recovery = new RecoveryProbe({
-    probe: () => withTimeout(callApi(kube, () => versions.getCode()), REQUEST_TIMEOUT_MS, 'version probe'),
+    // One attempt, outside the client's retries and rate limit: a probe retried until the server
+    // answers would never be seen failing, and one queued behind waiting relabels would be late.
+    probe: async () => {
+      const { status } = await kube.exchange('GET', '/version', {}, undefined, AbortSignal.timeout(RECOVERY_PROBE_TIMEOUT_MS));
+      if (status === 429 || status >= 500) throw new Error(`version probe answered HTTP ${status}`);
+    },
     intervalMs: RECOVERY_PROBE_MS,
     onRecovered: () => {
       log.info('API server answering again; retrying watches and relabels now');

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { LEGACY_ATTACH_LABEL } from '../../../src/canary/index.js';
+import { KubeClient } from '../../../src/kube/client.js';
 import {
   ATTACH,
   HASH_LABEL,
@@ -326,6 +327,23 @@ describe('long-lived canaries (through the real client against the in-process AP
       const patches = h.api.requestLog.filter((r) => r.method === 'PATCH' && r.path.includes('/pods/')).map((r) => r.status);
       expect(patches).to.deep.equal([500, 500, 500, 500, 200]);
       expect(await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'patched' })).to.equal(1);
+    });
+
+    it('Given the API server answers but keeps refusing pod patches (429, a failing webhook\'s 500), Then the relabel keeps backing off instead of following the recovery probe', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
+      h.api.faults.inject({ verb: 'patch', resource: 'pods', status: 429, times: 2 });
+      h.api.faults.inject({ verb: 'patch', resource: 'pods', status: 500, times: Infinity });
+      // One attempt per relabel (the client's own retries fit in no 300 ms call), with the
+      // shipped back-off: 100 ms doubling, so relabels fail at about 0, 0.1, 0.3, 0.7, 1.5, 3.1
+      // and 6.3 s. A probe answered at once used to retry them all at once, once a second.
+      const { metrics } = await h.start({ kube: new KubeClient({ kubeConfig: h.api.kubeConfig(), callTimeoutMs: 300 }), retry: undefined });
+      await pause(7000);
+      const probes = h.api.requestLog.filter((r) => r.method === 'GET' && r.path.startsWith('/version'));
+      expect(probes, 'the recovery probe ran').to.not.be.empty;
+      const failures = await metricValue(metrics, 'rollouts_companion_relabels_total', { result: 'error' });
+      expect(failures).to.be.within(5, 8);
+      expect(podHash(h.api, 'long-lived-canary')).to.equal(undefined);
     });
 
     it('Given the resourceVersion precondition and a concurrent writer, When the patch conflicts, Then it is retried on the fresh pod and lands', async () => {
