@@ -350,11 +350,15 @@ export async function startCanaryController(options: CanaryControllerOptions): P
     });
     try {
       await withTimeout(
-        callApi(kube, () =>
-          core.patchNamespacedPod(
-            { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
-            mergePatch,
-          ),
+        callApi(
+          kube,
+          () =>
+            core.patchNamespacedPod(
+              { name, namespace, body: relabelPatch(decision.hash, precondition), fieldManager: FIELD_MANAGER },
+              mergePatch,
+            ),
+          // A leader's retries end with its last renew's deadline: after it, a standby may lead.
+          { deadline: elector?.writeDeadline() },
         ),
         REQUEST_TIMEOUT_MS,
         `patch of pod ${namespace}/${name}`,

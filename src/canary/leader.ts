@@ -98,12 +98,17 @@ export class LeaderElector {
 
   /** True while this replica may write: leading, and the last renew is fresh. */
   canWrite(): boolean {
-    return (
-      this.leading &&
-      this.writable &&
-      !this.stopped &&
-      Date.now() - this.lastRenewAt < this.options.renewDeadlineMs
-    );
+    return this.writeDeadline() !== undefined;
+  }
+
+  /**
+   * Until when a write may still be sent (epoch ms): the last renew plus the renew deadline,
+   * which is shorter than the lease, so no other replica can hold the lease before then.
+   * Undefined while this replica may not write.
+   */
+  writeDeadline(): number | undefined {
+    const until = this.lastRenewAt + this.options.renewDeadlineMs;
+    return this.leading && this.writable && !this.stopped && Date.now() < until ? until : undefined;
   }
 
   isLeader(): boolean {

@@ -452,6 +452,24 @@ describe('long-lived canaries (through the real client against the in-process AP
       expect(a.controller.isLeader()).to.equal(true);
     });
 
+    it('Given a pod patch being retried when the leader stops renewing, Then its retries end by the renew deadline, before a standby could lead', async () => {
+      seedBlueGreen('aaa');
+      h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
+      const a = await h.start({ leaderElection: election('replica-a') });
+      await eventually('the first relabel', () => podHash(h.api, 'long-lived-canary') === 'aaa');
+
+      h.api.faults.inject({ verb: 'patch', resource: 'pods', status: 500, times: Infinity });
+      const patches = () => h.api.requestLog.filter((r) => r.method === 'PATCH' && r.path.includes('/pods/') && r.status === 500).length;
+      setServiceHash(h.api, 'bluegreen-demo', 'bbb');
+      await eventually('the patch to be failing', () => patches() > 0);
+      h.api.faults.inject({ verb: 'update', resource: 'leases', status: 500, times: Infinity });
+      // The renew deadline is 1.5 s after the last renew, which came at most 200 ms ago.
+      await eventually('a to step down', () => !a.controller.isLeader(), 10_000);
+      const atDeadline = patches();
+      await pause(3000);
+      expect(patches(), 'no patch retried after the renew deadline').to.equal(atDeadline);
+    });
+
     it('Given the leader cannot renew its lease, Then it stops writing at once and leadership resumes once the API server recovers', async () => {
       seedBlueGreen('aaa');
       h.api.create(attachedPod('long-lived-canary', 'bluegreen-demo'));
