@@ -12,6 +12,7 @@ import {
   type RouteRef,
   type RouteStore,
   type RouteUpdate,
+  type StoredCheck,
 } from '../routing/route-store.js';
 import { apiError, apiErrorInfo, type ApiTarget } from './api-error.js';
 import type { KubeClient } from './client.js';
@@ -128,7 +129,7 @@ export class KubeRouteStore implements RouteStore {
     return reads;
   }
 
-  async update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext, prefetched?: PrefetchedReads): Promise<RouteUpdate[]> {
+  async update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext, prefetched?: PrefetchedReads, check?: StoredCheck): Promise<RouteUpdate[]> {
     if (!refs.length) return [];
     let release: () => void;
     try {
@@ -154,6 +155,7 @@ export class KubeRouteStore implements RouteStore {
         }
       });
       if (errors.length) throw combineErrors(errors);
+      if (check) await this.checkDryRuns(refs, current, next, plan, check, ctx);
       const writes = await Promise.allSettled(refs.map((ref, i) => this.write(ref, current[i]!, next[i]!, plan, ctx)));
       const writeErrors = writes.filter((w) => w.status === 'rejected').map((w) => w.reason as unknown);
       if (writeErrors.length) throw combineErrors(writeErrors);
@@ -202,6 +204,45 @@ export class KubeRouteStore implements RouteStore {
       this.lastWrites.delete(oldest);
       this.forgottenWrites = count;
     }
+  }
+
+  /**
+   * Sends every planned write as a dry run and checks what would be stored; all must pass before
+   * anything is written. A route that changed since its read (409) is read and planned again
+   * here, and `current` and `next` take the fresh read and plan.
+   */
+  private async checkDryRuns(
+    refs: readonly RouteRef[],
+    current: RouteObject[],
+    next: (RouteObject | null)[],
+    plan: RoutePlan,
+    check: StoredCheck,
+    ctx?: CallContext,
+  ): Promise<void> {
+    const checks = await Promise.allSettled(
+      refs.map(async (ref, i) => {
+        for (let attempt = 1; next[i]; attempt++) {
+          const body = structuredClone(next[i]!);
+          body.metadata.resourceVersion = current[i]!.metadata.resourceVersion ?? '';
+          const r = await this.resource(ref.kind, routeTarget('update', ref), ctx);
+          let stored: RouteObject;
+          try {
+            stored = await this.kube.request<RouteObject>({ method: 'PUT', path: `${resourcePath(r, ref.namespace, ref.name)}?dryRun=All`, body }, ctx);
+          } catch (err) {
+            const status = apiErrorInfo(err).status;
+            if (status === 404) throw new RouteNotFoundError(ref, { cause: err });
+            if (status !== 409 || attempt >= MAX_WRITE_ATTEMPTS) throw this.failed(routeTarget('update', ref), err, status === 409 ? attempt : undefined);
+            current[i] = await this.get(ref, ctx);
+            next[i] = plan(structuredClone(current[i]!), ref);
+            continue;
+          }
+          check(stored, next[i]!, ref);
+          return;
+        }
+      }),
+    );
+    const failed = checks.filter((c) => c.status === 'rejected').map((c) => c.reason as unknown);
+    if (failed.length) throw combineErrors(failed);
   }
 
   /** Writes one planned route (or a fence), re-planning on 409 until it lands or time runs out. */

@@ -116,6 +116,11 @@ export const mirrorMethodNotExact = (name: string, index: number, used: string):
 export const mirrorPercentageInvalid = (name: string, percentage: unknown): string =>
   `setMirrorRoute "${name}": percentage ${String(percentage)} must be an integer between 0 and 100`;
 
+export const mirrorPercentPruned = (ref: RouteRef, name: string, percent: number): string =>
+  `setMirrorRoute "${name}": ${routeLabel(ref)} would mirror every request, not ${percent}%: the API server drops ` +
+  `requestMirror.percent (the Standard channel's Gateway API CRDs have it from v1.3). Nothing was written; install ` +
+  `Gateway API v1.3 or later, or set percentage: 100`;
+
 export const mirrorFieldUnsupported = (name: string, index: number, field: string, kind: string): string =>
   `setMirrorRoute "${name}": match[${index}].${field} cannot be expressed on a ${kind} (only headers can)`;
 

@@ -11,7 +11,7 @@ import {
 import * as msg from './errors.js';
 import { checkRouteLimits, checkStepMatches } from './limits.js';
 import { escapeRegex, headerText, InexpressibleHeader, InexpressiblePath, intersectMatch, pathText, withHeaders } from './matches.js';
-import type { RouteObject, RouteRef } from './route-store.js';
+import type { RouteObject, RouteRef, StoredCheck } from './route-store.js';
 import { backendScope, refersTo, ruleRefersTo, rulesOf, type BackendRef, type HeaderMatch, type RequestMatch, type Rule, type ServicePair } from './rules.js';
 
 // Header and mirror rules ("managed routes" in Argo Rollouts' terms). Each managed route becomes
@@ -312,6 +312,20 @@ function mirrorFilter(rule: Rule, ref: RouteRef, services: ServicePair, percent:
     ...(canary.port !== undefined && { port: canary.port }),
   };
   return { type: 'RequestMirror', requestMirror: { backendRef, ...(percent !== undefined && { percent }) } };
+}
+
+/** How many of a route's RequestMirror filters carry a percent. */
+const mirrorPercents = (route: RouteObject): number =>
+  rulesOf(route).reduce((n, rule) => n + (rule.filters ?? []).filter((f) => f.type === 'RequestMirror' && (f.requestMirror as { percent?: unknown } | undefined)?.percent !== undefined).length, 0);
+
+/**
+ * SetMirrorRoute with a percentage, checked on the API server's dry run: CRDs without
+ * requestMirror.percent prune it, and the rule would then mirror every request.
+ */
+export function keepsMirrorPercent(managedRoute: string, percent: number): StoredCheck {
+  return (stored, planned, ref) => {
+    if (mirrorPercents(stored) < mirrorPercents(planned)) throw new Error(msg.mirrorPercentPruned(ref, managedRoute, percent));
+  };
 }
 
 /** SetMirrorRoute for one route; no matches removes the managed route. Pure. */

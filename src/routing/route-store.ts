@@ -72,6 +72,13 @@ export class RouteNotFoundError extends RouteStoreError {
  */
 export type RoutePlan = (current: RouteObject, ref: RouteRef) => RouteObject | null;
 
+/**
+ * Run on the API server's dry-run answer for each planned write of an `update` (the route as the
+ * installed CRDs would store it: unknown fields pruned, defaults applied), before anything is
+ * written. Throwing leaves every route as it was.
+ */
+export type StoredCheck = (stored: RouteObject, planned: RouteObject, ref: RouteRef) => void;
+
 export interface RouteUpdate {
   ref: RouteRef;
   /** The route as stored after the call. */
@@ -94,8 +101,10 @@ export interface RouteStore {
    * read, so a concurrent writer yields 409: that route is re-read and re-planned (with back-off,
    * within the caller's deadline). Nothing is written once the caller has gone. A route in
    * `prefetched` is not read again unless a write of ours to it went out since that read began.
+   * With `check`, every planned write is first sent as a dry run and checked (one more request
+   * per route that changes).
    */
-  update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext, prefetched?: PrefetchedReads): Promise<RouteUpdate[]>;
+  update(refs: readonly RouteRef[], plan: RoutePlan, ctx?: CallContext, prefetched?: PrefetchedReads, check?: StoredCheck): Promise<RouteUpdate[]>;
   /**
    * Starts reading `refs` for an update to come, so that a call that first reads other routes
    * (the pinned ones) waits for one round trip, not two. A route a call of ours holds now is

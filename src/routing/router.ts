@@ -11,13 +11,13 @@ import {
 import { readExperimentBackends, readManagedRules } from './annotations.js';
 import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './config.js';
 import * as msg from './errors.js';
-import { GwConfigMapNeeded, gwConfigMapEntries, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
+import { GwConfigMapNeeded, gwConfigMapEntries, keepsMirrorPercent, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
 import { headerRouteMatches } from './matches.js';
 import { pinnedViolations, planPinnedRole, type PinnedRole } from './pinned.js';
 import { assertHeaderRouteRegexes, assertMirrorRouteRegexes } from './regex.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 import { ROUTE_KINDS } from './route-kinds.js';
-import { combineErrors, errorText, RouteNotFoundError, type PrefetchedReads, type RouteObject, type RoutePlan, type RouteRef, type RouteStore } from './route-store.js';
+import { combineErrors, errorText, RouteNotFoundError, type PrefetchedReads, type RouteObject, type RoutePlan, type RouteRef, type RouteStore, type StoredCheck } from './route-store.js';
 import { formatLabelSelector } from './selector.js';
 import { verifyRoute } from './verify.js';
 import { applyWeights, assertWeightedRule, desiredWeights } from './weights.js';
@@ -180,6 +180,7 @@ export class TrafficRouter implements TrafficRouterApi {
         },
         ctx,
         { kind: RouteChangeKind.MirrorRoute, rollout, name },
+        percent === undefined ? undefined : keepsMirrorPercent(name, percent),
       );
     });
   }
@@ -261,6 +262,7 @@ export class TrafficRouter implements TrafficRouterApi {
     planWith: (rulesCtx: (ref: RouteRef) => ManagedRuleContext) => RoutePlan,
     ctx: CallContext | undefined,
     change: Omit<RouteChange, 'routes'>,
+    check?: StoredCheck,
   ): Promise<void> {
     let needed = false;
     const unread = (): ManagedRuleContext => ({
@@ -272,12 +274,12 @@ export class TrafficRouter implements TrafficRouterApi {
       },
     });
     try {
-      await this.apply(entries, planWith(unread), ctx, change);
+      await this.apply(entries, planWith(unread), ctx, change, undefined, check);
       return;
     } catch (e) {
       if (!needed) throw e;
     }
-    await this.apply(entries, planWith(await this.managedRuleContext(cfg, ctx)), ctx, change);
+    await this.apply(entries, planWith(await this.managedRuleContext(cfg, ctx)), ctx, change, undefined, check);
   }
 
   /** How managed rules are recognised on each route (src/routing/managed-rules.ts), with GW's ConfigMap read now. */
@@ -369,6 +371,7 @@ export class TrafficRouter implements TrafficRouterApi {
     ctx: CallContext | undefined,
     change: Omit<RouteChange, 'routes'>,
     prefetched?: PrefetchedReads,
+    check?: StoredCheck,
   ): Promise<void> {
     if (!entries.length) return;
     const updates = await this.store.update(
@@ -376,6 +379,7 @@ export class TrafficRouter implements TrafficRouterApi {
       plan,
       ctx,
       prefetched,
+      check,
     );
     const written = updates.filter((u) => u.written).map((u) => u.ref);
     if (written.length) this.onRouteChanged({ ...change, routes: written });

@@ -4,7 +4,8 @@ import type { KubeObject } from './types.js';
 
 // Structural pruning as a cluster with older Gateway API CRDs does it: a field the installed CRD
 // schema does not know is dropped silently on every write. Tests run the routing walkthroughs
-// against such a server, so the companion is proven where `rules[].name` does not survive.
+// against such a server, so the companion is proven where `rules[].name` or a mirror's
+// `percent` does not survive.
 
 export const GatewayApiChannel = { Standard: 'standard', Experimental: 'experimental' } as const;
 export type GatewayApiChannel = (typeof GatewayApiChannel)[keyof typeof GatewayApiChannel];
@@ -37,6 +38,27 @@ const FIELDS: readonly PrunedField[] = [
       for (const rule of rulesOf(obj)) delete rule['name'];
     },
     since: { standard: 4, experimental: 2 },
+  },
+  {
+    // GEP-3171 percentage-based mirroring (requestMirror.percent, .fraction): Experimental from
+    // v1.2, Standard from v1.3. Rule filters and backendRef filters alike.
+    kinds: ['HTTPRoute', 'GRPCRoute'],
+    prune: (obj) => {
+      for (const rule of rulesOf(obj)) {
+        const backendRefs = Array.isArray(rule['backendRefs']) ? (rule['backendRefs'] as Json[]) : [];
+        for (const filters of [rule['filters'], ...backendRefs.map((b) => b['filters'])]) {
+          if (!Array.isArray(filters)) continue;
+          for (const filter of filters as Json[]) {
+            const mirror = filter['requestMirror'] as Json | undefined;
+            if (mirror) {
+              delete mirror['percent'];
+              delete mirror['fraction'];
+            }
+          }
+        }
+      }
+    },
+    since: { standard: 3, experimental: 2 },
   },
 ];
 

@@ -214,3 +214,49 @@ for (const { label, gatewayApi } of SERVERS) describe(`companion over gRPC: rout
     expect(await companion.client.type()).to.equal(PLUGIN_TYPE);
   });
 });
+
+describe('companion over gRPC: a mirror percentage on CRDs without requestMirror.percent (Gateway API v1.2 Standard)', () => {
+  let api: ApiServer;
+  let companion: RunningCompanion;
+  const get = () => api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'web') as unknown as RouteObject;
+  beforeEach(async () => {
+    api = await startApiServer({ gatewayApi: { version: 'v1.2.0', channel: GatewayApiChannel.Standard } });
+    api.apply([service(STABLE_SVC), service(CANARY_SVC), route('HTTPRoute', 'web', [{ backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] }])]);
+    companion = await startCompanion(api.kubeConfig());
+  });
+  afterEach(async () => {
+    await companion.stop();
+    await api.close();
+  });
+
+  const rollout = rolloutWith({ httpRoute: 'web' }, { managedRoutes: ['canary-mirror'] });
+  const mirror = (percentage: number) => ({ name: 'canary-mirror', percentage, match: [{ headers: { 'x-debug': { exact: '1' } } }] });
+
+  it('Given a 20 % mirror step, Then it fails naming the CRDs, and the route is not written (it would mirror every request)', async () => {
+    expect((await companion.client.setWeight(rollout, 10, [])).error).to.equal('');
+    const before = get();
+    const puts = () => api.requestLog.filter((r) => r.method === 'PUT' && r.path.endsWith('/httproutes/web'));
+    const putsBefore = puts().length;
+    // When the step asks for 20 %, twice (the controller retries on its next reconcile)
+    for (let i = 0; i < 2; i++) {
+      const r = await companion.client.setMirrorRoute(rollout, mirror(20));
+      expect(r.error).to.equal(
+        'setMirrorRoute "canary-mirror": HTTPRoute default/web would mirror every request, not 20%: the API server drops ' +
+          "requestMirror.percent (the Standard channel's Gateway API CRDs have it from v1.3). Nothing was written; install " +
+          'Gateway API v1.3 or later, or set percentage: 100',
+      );
+    }
+    // Then only dry runs went out, and requests go where they went
+    expect(puts().slice(putsBefore).map((r) => r.query)).to.deep.equal(['dryRun=All', 'dryRun=All']);
+    expect(get().metadata.resourceVersion).to.equal(before.metadata.resourceVersion);
+    expect(traffic([get()], ROLES)('GET h/x x-debug:1')).to.equal('stable 90 %, canary 10 %');
+  });
+
+  it('Given a 100 % mirror step, Then it is written without a dry run and mirrors every matching request', async () => {
+    expect((await companion.client.setWeight(rollout, 0, [])).error).to.equal('');
+    expect((await companion.client.setMirrorRoute(rollout, mirror(100))).error).to.equal('');
+    expect(api.requestLog.some((r) => r.query.includes('dryRun'))).to.equal(false);
+    expect(traffic([get()], ROLES)('GET h/x x-debug:1')).to.equal('stable 100 %; mirrored to canary at 100 %');
+    expect(traffic([get()], ROLES)('GET h/x')).to.equal('stable 100 %');
+  });
+});
