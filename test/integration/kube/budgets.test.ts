@@ -121,4 +121,10 @@ describe('API budgets: connections and requests per call, with the shipped defau
     expect(await counted(() => ok(router.setHeaderRoute(rollout, header)))).to.deep.equal({ get: MANAGED, update: MANAGED });
     expect(await counted(() => ok(router.setHeaderRoute(rollout, header)))).to.deep.equal({ get: MANAGED });
   });
+
+  it('a mirror route with a percentage: when it changes, one read, one dry run (the CRDs must keep the percent) and one write per route; else one read', async () => {
+    const mirror = { name: 'canary-mirror', percentage: 20, match: [{ path: { prefix: '/api' } }] };
+    expect(await counted(() => ok(router.setMirrorRoute(rollout, mirror)))).to.deep.equal({ get: MANAGED, update: 2 * MANAGED });
+    expect(await counted(() => ok(router.setMirrorRoute(rollout, mirror)))).to.deep.equal({ get: MANAGED });
+  });
 });
