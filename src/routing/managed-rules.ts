@@ -170,6 +170,12 @@ export function identifyManagedRules(route: RouteObject, ref: RouteRef, ctx: Man
   return { owners, others, namesPruned, ...(adoptedGwConfigMap !== undefined && { adoptedGwConfigMap }) };
 }
 
+/** Per rule index: whether it is a managed rule (this Rollout's or another's sharing the route). Pure. */
+export function managedRuleIndexes(route: RouteObject, ref: RouteRef, ctx: ManagedRuleContext): boolean[] {
+  const { owners, others } = identifyManagedRules(route, ref, ctx);
+  return owners.map((o, i) => o !== undefined || others[i] !== undefined);
+}
+
 interface NewRule {
   rule: Rule;
   /** Index (in the current route) of the user's rule it was derived from. */

@@ -11,7 +11,7 @@ import {
 import { readExperimentBackends, readManagedRules } from './annotations.js';
 import { parseRouterConfig, type ManagedRouteEntry, type RouterConfig } from './config.js';
 import * as msg from './errors.js';
-import { GwConfigMapNeeded, gwConfigMapEntries, keepsMirrorPercent, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
+import { GwConfigMapNeeded, gwConfigMapEntries, keepsMirrorPercent, managedRuleIndexes, planHeaderRoute, planMirrorRoute, planRemoveManaged, type ManagedRuleContext } from './managed-rules.js';
 import { headerRouteMatches } from './matches.js';
 import { pinnedViolations, planPinnedRole, type PinnedRole } from './pinned.js';
 import { assertHeaderRouteRegexes, assertMirrorRouteRegexes } from './regex.js';
@@ -139,7 +139,8 @@ export class TrafficRouter implements TrafficRouterApi {
           const role = roles.get(refKey(ref));
           if (role) return planPinnedRole(route, ref, role, cfg.services, pingPong);
           const ruleName = ruleNames.get(refKey(ref));
-          return applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel, ruleName });
+          const managed = ruleName === undefined ? undefined : managedRuleIndexes(route, ref, { services: cfg.services, managedRoutes: cfg.managedRouteNames });
+          return applyWeights(route, ref, { services: cfg.services, want, inProgressLabel: cfg.inProgressLabel, ruleName, managed });
         },
         ctx,
         change,

@@ -90,8 +90,26 @@ export interface WeightOptions {
   want: DesiredWeights;
   /** The in-progress label, put on while the canary weight is above 0; undefined when disabled. */
   inProgressLabel?: { key: string; value: string };
-  /** Only the rule of this name is driven (gatewayAPI's ruleName). */
+  /** Only the rule of this name is driven (gatewayAPI's ruleName), with the managed rules derived from it. */
   ruleName?: string;
+  /** With a ruleName: per rule index, whether it is a managed rule (managed-rules.ts). */
+  managed?: readonly boolean[];
+}
+
+/**
+ * Which rules SetWeight drives. With a ruleName, a mirror rule copied from the named rule (it
+ * stands right before its source, managed rules only in between) carries the same split, or a
+ * mirrored request would keep the weight of the step it was set at.
+ */
+function drivenRules(rules: readonly Rule[], ref: RouteRef, opts: WeightOptions): boolean[] {
+  const { services, ruleName, managed } = opts;
+  const driven = rules.map((rule) => isDrivenRule(rule, services, ref.namespace, ruleName));
+  if (ruleName === undefined || !managed) return driven;
+  for (let i = rules.length - 1, follows = false; i >= 0; i--) {
+    if (!managed[i]) follows = driven[i]!;
+    else if (follows && isWeightedRule(rules[i]!, services, ref.namespace)) driven[i] = true;
+  }
+  return driven;
 }
 
 /** SetWeight for one route: the new route, or null when nothing changes. Pure. */
@@ -103,9 +121,9 @@ export function applyWeights(current: RouteObject, ref: RouteRef, opts: WeightOp
   const dropped = new Set(owned.filter((s) => !listed.has(s)));
   const added = new Set<string>();
   const next = structuredClone(current);
-  next.spec.rules = rulesOf(current).map((rule) =>
-    isDrivenRule(rule, services, ref.namespace, opts.ruleName) ? weighRule(rule, services, backendScope(ref.namespace, services), want, dropped, added) : rule,
-  );
+  const rules = rulesOf(current);
+  const driven = drivenRules(rules, ref, opts);
+  next.spec.rules = rules.map((rule, i) => (driven[i] ? weighRule(rule, services, backendScope(ref.namespace, services), want, dropped, added) : rule));
   writeExperimentBackends(next, [...new Set([...owned.filter((s) => listed.has(s)), ...added])]);
   if (opts.inProgressLabel) setLabel(next, opts.inProgressLabel.key, want.canary > 0 ? opts.inProgressLabel.value : undefined);
   return sameRoute(next, current) ? null : next;

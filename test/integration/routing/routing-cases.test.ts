@@ -90,6 +90,28 @@ for (const { label, gatewayApi } of SERVERS) describe(`companion over gRPC: rout
     expect(requests.map(traffic([after], ROLES))).to.deep.equal(before.map((t) => t.replace('stable 50 %, canary 50 %', 'stable 100 %')));
   });
 
+  // A ruleName needs rules[].name, which these CRDs prune.
+  if (!gatewayApi) it('with a ruleName, the mirror rule derived from the named rule follows its weight; other rules stay as written', async () => {
+    // Given the named rule split between stable and canary, and /static split 90/10 by hand
+    api.apply([
+      route('HTTPRoute', 'web', [
+        { name: 'main', matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] },
+        { matches: [{ path: { type: 'PathPrefix', value: '/static' } }], backendRefs: [{ ...backend(STABLE_SVC), weight: 90 }, { ...backend(CANARY_SVC), weight: 10 }] },
+      ]),
+    ]);
+    const rollout = rolloutWith({ httpRoutes: [{ name: 'web', ruleName: 'main' }] }, { managedRoutes: ['canary-mirror'] });
+    // When the canary is at 10 % with a mirror step, then goes to 60 %
+    expect((await companion.client.setWeight(rollout, 10, [])).error).to.equal('');
+    expect((await companion.client.setMirrorRoute(rollout, { name: 'canary-mirror', percentage: 100, match: [{ headers: { 'x-debug': { exact: '1' } } }] })).error).to.equal('');
+    expect((await companion.client.setWeight(rollout, 60, [])).error).to.equal('');
+    // Then a mirrored request of the named rule is split as the rule is; /static's split and its mirror copy are the user's
+    const see = traffic([get('HTTPRoute', 'web')], ROLES);
+    expect(see('GET h/x')).to.equal('stable 40 %, canary 60 %');
+    expect(see('GET h/x x-debug:1')).to.equal('stable 40 %, canary 60 %; mirrored to canary at 100 %');
+    expect(see('GET h/static/a')).to.equal('stable 90 %, canary 10 %');
+    expect(see('GET h/static/a x-debug:1')).to.equal('stable 90 %, canary 10 %; mirrored to canary at 100 %');
+  });
+
   it('drives a route in namespace gateway whose backends live in namespace app; other kinds are left alone', async () => {
     // Given the Services and Rollout in app, the route in gateway referring to app's Services (ReferenceGrant), and a ServiceImport
     const inApp = (name: string) => ({ ...service(name), metadata: { name, namespace: 'app' } });
