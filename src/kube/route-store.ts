@@ -266,7 +266,7 @@ export class KubeRouteStore implements RouteStore {
         const stored = await this.kube.request<RouteObject>({ method: 'PUT', path: resourcePath(r, ref.namespace, ref.name), body }, ctx);
         this.unsettled.delete(key);
         this.events.onWrite?.(ref.kind);
-        return { ref, route: stored, written: true };
+        return { ref, route: stored, written: next !== null };
       } catch (err) {
         const status = apiErrorInfo(err).status;
         // Any answer but 409 ends the call; without an answer the write stays unsettled.

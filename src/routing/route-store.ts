@@ -83,6 +83,7 @@ export interface RouteUpdate {
   ref: RouteRef;
   /** The route as stored after the call. */
   route: RouteObject;
+  /** The plan's change was written (a write fence alone, src/kube/route-store.ts, is not a change). */
   written: boolean;
 }
 

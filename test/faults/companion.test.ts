@@ -4,6 +4,7 @@ import { startApiServer, type ApiServer } from '../../src/kube/apiserver/index.j
 import { KubeClient, type KubeClientOptions } from '../../src/kube/client.js';
 import { kubeConfigForServer } from '../../src/kube/kubeconfig.js';
 import { localRouters } from '../../src/kube/local-router.js';
+import type { EventRecorder } from '../../src/kube/events.js';
 import { WRITE_FENCE_ANNOTATION } from '../../src/kube/route-store.js';
 import { createCompanionServer, listen } from '../../src/grpc/server.js';
 import { createRemoteRouter, type RemoteRouter } from '../../src/grpc/client.js';
@@ -34,16 +35,20 @@ describe('faults: the companion between a faulty network and its callers', funct
   let client: RemoteRouter;
   let kube: KubeClient;
   let stopServer: () => Promise<void>;
+  let changes: string[] = [];
 
   const canaryRoute = (): RouteObject => api.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', 'canary-route') as unknown as RouteObject;
   const canaryWeight = () => ruleWeights(canaryRoute())[0]![CANARY];
 
   async function start(options: Partial<KubeClientOptions> = {}) {
+    changes = [];
     api = await startApiServer({ simulateGateway: true });
     rollout = await seedPinnedRoutes(api);
     proxy = await startFaultProxy(api.url);
     kube = new KubeClient({ kubeConfig: kubeConfigForServer(proxy.url), ...options });
-    const { server } = createCompanionServer({ routerFor: localRouters({ client: kube, logger: silentLogger }), logger: silentLogger });
+    // Each route change as its Event would say it.
+    const recorder = { record: (_object: unknown, _type: string, reason: string) => changes.push(reason) } as unknown as EventRecorder;
+    const { server } = createCompanionServer({ routerFor: localRouters({ client: kube, logger: silentLogger, recorder }), logger: silentLogger });
     const port = await listen(server, '127.0.0.1:0');
     client = createRemoteRouter({ address: `127.0.0.1:${port}`, deadlineMs: 10_000 });
     stopServer = () => new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -104,7 +109,9 @@ describe('faults: the companion between a faulty network and its callers', funct
     expect(abandoned.error).to.not.equal('');
     // When the abort is acknowledged before the late PUT reaches the API server
     expect(canaryWeight()).to.equal(0);
+    const changesBefore = changes.length;
     expect((await client.setWeight(rollout, 0, [])).error).to.equal('');
+    expect(changes.slice(changesBefore), 'the fence is no weight change').to.deep.equal([]);
     // Then the late PUT meets a moved resourceVersion (409) and the route stays on stable
     await untilDelaysLanded();
     expect(ruleWeights(canaryRoute())).to.deep.equal([{ [STABLE]: 100, [CANARY]: 0 }]);
