@@ -82,9 +82,10 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     list: (kind, namespace, selector, ctx) => store.list(kind, namespace, selector, ctx),
     serviceExists: (namespace, name, ctx) => store.serviceExists(namespace, name, ctx),
     readConfigMap: (namespace, name, ctx) => store.readConfigMap(namespace, name, ctx),
-    update: (refs: readonly RouteRef[], plan, ctx?: CallContext) =>
+    ...(store.prefetch && { prefetch: store.prefetch.bind(store) }),
+    update: (refs: readonly RouteRef[], plan, ctx?: CallContext, prefetched?, check?) =>
       inSpan('route write', { [Attr.Routes]: refs.map((r) => `${r.kind}/${r.namespace}/${r.name}`) }, SpanKind.INTERNAL, async () => {
-        const updates = await store.update(refs, plan, ctx);
+        const updates = await store.update(refs, plan, ctx, prefetched, check);
         trace.getActiveSpan()?.setAttribute('rollouts.routes_written', updates.filter((u) => u.written).map((u) => `${u.ref.kind}/${u.ref.namespace}/${u.ref.name}`));
         return updates;
       }),
