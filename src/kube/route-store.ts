@@ -5,6 +5,7 @@ import {
   RouteNotFoundError,
   RouteStoreError,
   combineErrors,
+  PartlyWrittenError,
   type LabelSelector,
   type PrefetchedReads,
   type RouteObject,
@@ -158,8 +159,10 @@ export class KubeRouteStore implements RouteStore {
       if (check) await this.checkDryRuns(refs, current, next, plan, check, ctx);
       const writes = await Promise.allSettled(refs.map((ref, i) => this.write(ref, current[i]!, next[i]!, plan, ctx)));
       const writeErrors = writes.filter((w) => w.status === 'rejected').map((w) => w.reason as unknown);
-      if (writeErrors.length) throw combineErrors(writeErrors);
-      return writes.map((w) => (w as PromiseFulfilledResult<RouteUpdate>).value);
+      const updates = writes.flatMap((w) => (w.status === 'fulfilled' ? [w.value] : []));
+      if (!writeErrors.length) return updates;
+      const written = updates.filter((u) => u.written);
+      throw written.length ? new PartlyWrittenError(combineErrors(writeErrors), written) : combineErrors(writeErrors);
     } finally {
       release();
     }

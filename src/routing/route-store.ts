@@ -67,6 +67,21 @@ export class RouteNotFoundError extends RouteStoreError {
 }
 
 /**
+ * An `update` whose writes failed for some routes after others were written: `cause` is the
+ * failure (as `update` would have thrown it), `written` what did change, so that it is still
+ * reported. Routes are written together, not atomically.
+ */
+export class PartlyWrittenError extends Error {
+  constructor(
+    override readonly cause: Error,
+    readonly written: readonly RouteUpdate[],
+  ) {
+    super(cause.message, { cause });
+    this.name = 'PartlyWrittenError';
+  }
+}
+
+/**
  * What `update` does with each route: return the new object to write it, `null` when nothing
  * changes (no write happens), or throw when the route cannot be planned (nothing is written).
  */
@@ -100,7 +115,8 @@ export interface RouteStore {
    * route there, plans all of them, and writes only if every plan succeeded: a plan that throws
    * leaves every route as it was. Writes are full-object replaces carrying the resourceVersion
    * read, so a concurrent writer yields 409: that route is re-read and re-planned (with back-off,
-   * within the caller's deadline). Nothing is written once the caller has gone. A route in
+   * within the caller's deadline). Nothing is written once the caller has gone. When writes fail
+   * after others landed, it throws PartlyWrittenError naming those. A route in
    * `prefetched` is not read again unless a write of ours to it went out since that read began.
    * With `check`, every planned write is first sent as a dry run and checked (one more request
    * per route that changes).

@@ -17,7 +17,7 @@ import { pinnedViolations, planPinnedRole, type PinnedRole } from './pinned.js';
 import { assertHeaderRouteRegexes, assertMirrorRouteRegexes } from './regex.js';
 import type { Rollout, SetHeaderRoute, SetMirrorRoute, WeightDestination } from './rollout.js';
 import { ROUTE_KINDS } from './route-kinds.js';
-import { combineErrors, errorText, RouteNotFoundError, type PrefetchedReads, type RouteObject, type RoutePlan, type RouteRef, type RouteStore, type StoredCheck } from './route-store.js';
+import { combineErrors, errorText, PartlyWrittenError, RouteNotFoundError, type PrefetchedReads, type RouteObject, type RoutePlan, type RouteRef, type RouteStore, type RouteUpdate, type StoredCheck } from './route-store.js';
 import { formatLabelSelector } from './selector.js';
 import { verifyRoute } from './verify.js';
 import { applyWeights, assertWeightedRule, desiredWeights } from './weights.js';
@@ -375,15 +375,17 @@ export class TrafficRouter implements TrafficRouterApi {
     check?: StoredCheck,
   ): Promise<void> {
     if (!entries.length) return;
-    const updates = await this.store.update(
-      entries.map((e) => e.ref),
-      plan,
-      ctx,
-      prefetched,
-      check,
-    );
-    const written = updates.filter((u) => u.written).map((u) => u.ref);
-    if (written.length) this.onRouteChanged({ ...change, routes: written });
+    const reportWritten = (updates: readonly RouteUpdate[]) => {
+      const written = updates.filter((u) => u.written).map((u) => u.ref);
+      if (written.length) this.onRouteChanged({ ...change, routes: written });
+    };
+    try {
+      reportWritten(await this.store.update(entries.map((e) => e.ref), plan, ctx, prefetched, check));
+    } catch (e) {
+      if (!(e instanceof PartlyWrittenError)) throw e;
+      reportWritten(e.written);
+      throw e.cause;
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import { createLocalRouter } from '../../../src/kube/local-router.js';
 import { silentLogger } from '../../../src/log.js';
 import type { TrafficRouterApi } from '../../../src/routing/api.js';
 import type { Rollout } from '../../../src/routing/rollout.js';
+import { backend, CANARY_SVC, rolloutWith, route, service, STABLE_SVC } from '../../support/builders.js';
 import { seedPinnedRoutes } from '../../support/seed.js';
 
 // Route changes as `kubectl describe rollout` shows them: Events on the Rollout, one per change,
@@ -60,6 +61,16 @@ describe('route Events on the Rollout (TrafficRouter through the real client)', 
       'Normal MirrorRouteSet x1: mirror route canary-mirror updated on HTTPRoute default/canary-route',
       'Normal ManagedRoutesRemoved x1: managed header and mirror routes removed from HTTPRoute default/canary-route',
     ]);
+  });
+
+  it('Given two managed routes and a write the API server refuses on the second, Then the first one\'s change still has its Event', async () => {
+    const split = [{ backendRefs: [backend(STABLE_SVC), backend(CANARY_SVC)] }];
+    api.apply([service(STABLE_SVC), service(CANARY_SVC), route('HTTPRoute', 'web-a', split), route('HTTPRoute', 'web-b', split)]);
+    api.faults.inject({ verb: 'update', resource: 'httproutes', name: 'web-b', status: 422, message: 'denied by policy' });
+    const r = await router.setWeight(rolloutWith({ httpRoutes: [{ name: 'web-a' }, { name: 'web-b' }] }), 30, []);
+    expect(r.error).to.contain('HTTPRoute default/web-b').and.contain('denied by policy');
+    await recorder.flush();
+    expect(summary()).to.deep.equal(['Normal TrafficWeightUpdated x1: canary weight 30 on HTTPRoute default/web-a']);
   });
 
   it('Given a pinned route that sends VIP users to the canary, When SetWeight is refused twice, Then one Warning counted twice', async () => {
