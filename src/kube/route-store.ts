@@ -234,9 +234,8 @@ export class KubeRouteStore implements RouteStore {
           } catch (err) {
             const status = apiErrorInfo(err).status;
             if (status === 404) throw new RouteNotFoundError(ref, { cause: err });
-            if (status !== 409 || attempt >= MAX_WRITE_ATTEMPTS) throw this.failed(routeTarget('update', ref), err, status === 409 ? attempt : undefined);
-            current[i] = await this.get(ref, ctx);
-            next[i] = plan(structuredClone(current[i]!), ref);
+            if (status !== 409) throw this.failed(routeTarget('update', ref), err);
+            [current[i], next[i]] = await this.replan(ref, err, attempt, plan, ctx);
             continue;
           }
           check(stored, next[i]!, ref);
@@ -277,15 +276,20 @@ export class KubeRouteStore implements RouteStore {
         if (status === 404) throw new RouteNotFoundError(ref, { cause: err });
         if (status !== 409) throw this.failed(routeTarget('update', ref), err);
         this.events.onConflict?.(ref.kind);
-        // A first conflict is most often a read that just missed one write (a Gateway
-        // controller writing the route's status): re-read at once; later ones back off.
-        if (attempt >= MAX_WRITE_ATTEMPTS || (attempt > 1 && !(await this.kube.backoff(attempt - 2, ctx)))) {
-          throw this.failed(routeTarget('update', ref), err, attempt);
-        }
-        current = await this.get(ref, ctx);
-        next = plan(structuredClone(current), ref);
+        [current, next] = await this.replan(ref, err, attempt, plan, ctx);
       }
     }
+  }
+
+  /** After the `attempt`th 409 on `ref`: the route read again and planned on that, or the conflict as the call's error. */
+  private async replan(ref: RouteRef, conflict: unknown, attempt: number, plan: RoutePlan, ctx?: CallContext): Promise<[RouteObject, RouteObject | null]> {
+    // A first conflict is most often a read that just missed one write (a Gateway controller
+    // writing the route's status): re-read at once; later ones back off.
+    if (attempt >= MAX_WRITE_ATTEMPTS || (attempt > 1 && !(await this.kube.backoff(attempt - 2, ctx)))) {
+      throw this.failed(routeTarget('update', ref), conflict, attempt);
+    }
+    const current = await this.get(ref, ctx);
+    return [current, plan(structuredClone(current), ref)];
   }
 
   private fence(route: RouteObject): RouteObject {

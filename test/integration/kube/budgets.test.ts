@@ -127,4 +127,12 @@ describe('API budgets: connections and requests per call, with the shipped defau
     expect(await counted(() => ok(router.setMirrorRoute(rollout, mirror)))).to.deep.equal({ get: MANAGED, update: 2 * MANAGED });
     expect(await counted(() => ok(router.setMirrorRoute(rollout, mirror)))).to.deep.equal({ get: MANAGED });
   });
+
+  it('a mirror step whose dry run meets a concurrent write: read and planned again, then dry run and write', async () => {
+    api.faults.conflictOnNextUpdate('httproutes', 'canary-route');
+    const mirror = { name: 'canary-mirror', percentage: 20, match: [{ path: { prefix: '/api' } }] };
+    expect(await counted(() => ok(router.setMirrorRoute(rollout, mirror)))).to.deep.equal({ get: 2, update: 3 });
+    const puts = api.requestLog.filter((r) => r.method === 'PUT').map((r) => `${r.status} ${r.query}`);
+    expect(puts).to.deep.equal(['409 dryRun=All', '200 dryRun=All', '200 ']);
+  });
 });
