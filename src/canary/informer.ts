@@ -4,7 +4,8 @@ import { Sleeper } from './sleeper.js';
 
 // A small list+watch cache. client-node's ListWatch does not ask for bookmarks, gives up on the
 // first non-410 error (someone must restart it, with no back-off of its own) and keeps whole
-// objects; this one requests bookmarks, relists on 410 Gone, reconnects with capped back-off,
+// objects; this one requests bookmarks, relists on 410 Gone (and, after a back-off, on a
+// resourceVersion the server has not reached), reconnects with capped back-off,
 // and keeps only a projection of each object (a projection of undefined means "not ours": the
 // object is not cached at all). A watch that stayed up for `healthyAfterMs` resets the back-off,
 // so occasional drops are retried at once however many came before; a watch whose connection
@@ -51,6 +52,8 @@ export interface InformerOptions<T> {
 interface WatchOutcome {
   gone: boolean;
   error?: unknown;
+  /** The server has not reached our resourceVersion: list again, after the back-off. */
+  ahead?: boolean;
   events: number;
 }
 
@@ -70,6 +73,16 @@ function statusCode(error: unknown): number | undefined {
   if (typeof e?.statusCode === 'number') return e.statusCode;
   if (typeof e?.code === 'number') return e.code;
   return undefined;
+}
+
+/**
+ * A watch refused because the server has not reached its resourceVersion (504 "Too large
+ * resource version": etcd restored from a backup, a lagging API server). Watching from it again
+ * may fail until the server catches up, if ever; client-go's reflector lists again.
+ */
+function resourceVersionAhead(status: unknown): boolean {
+  const s = status as { code?: unknown; details?: { causes?: { reason?: unknown }[] } } | undefined;
+  return s?.code === 504 && (s.details?.causes ?? []).some((c) => c.reason === 'ResourceVersionTooLarge');
 }
 
 function metaOf(object: unknown): { namespace?: string; name?: string; resourceVersion?: string } {
@@ -164,6 +177,7 @@ export class Informer<T> {
       }
       if (outcome.error !== undefined) {
         if (Date.now() - started >= healthyAfter) failures = 0;
+        if (outcome.ahead) needList = true;
         await backoff(outcome.error, 'watch');
         continue;
       }
@@ -238,7 +252,10 @@ export class Informer<T> {
     if (type === 'ERROR') {
       const code = (object as { code?: unknown } | undefined)?.code;
       if (code === GONE) outcome.gone = true;
-      else outcome.error = new Error(`watch error event: ${JSON.stringify(object)}`);
+      else {
+        outcome.error = new Error(`watch error event: ${JSON.stringify(object)}`);
+        outcome.ahead = resourceVersionAhead(object);
+      }
       abort();
       return;
     }
@@ -270,7 +287,11 @@ export class Informer<T> {
         clearTimeout(watchdog);
         if (error !== null && error !== undefined && !outcome.gone) {
           if (statusCode(error) === GONE) outcome.gone = true;
-          else if (!this.stopped && (error as { name?: string }).name !== 'AbortError') outcome.error = error;
+          else if (!this.stopped && (error as { name?: string }).name !== 'AbortError') {
+            outcome.error = error;
+            // Refused before the stream began, the status body is not read: any 504 lists again.
+            if (statusCode(error) === 504) outcome.ahead = true;
+          }
         }
         controller?.abort();
         resolve(outcome);

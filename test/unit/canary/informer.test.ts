@@ -160,6 +160,38 @@ describe('canary informer', () => {
     await t.informer.stop();
   });
 
+  it('Given a watch refused for a resourceVersion the server has not reached (504 Too large), Then it lists again after the back-off', async () => {
+    const t = setup([
+      () => ({ items: [obj('a', '1', '5')], metadata: { resourceVersion: '900' } }),
+      () => ({ items: [obj('a', '2', '7')], metadata: { resourceVersion: '8' } }),
+    ]);
+    t.informer.start();
+    await until(() => t.watch.streams.length === 1, 'the watch');
+    // As the API server says it once etcd was restored from a backup taken before version 900.
+    t.watch.streams[0].emit('ERROR', {
+      kind: 'Status',
+      code: 504,
+      reason: 'Timeout',
+      message: 'Timeout: Too large resource version: 900, current: 8',
+      details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 },
+    });
+    await until(() => t.watch.streams.length === 2, 'the watch after the relist');
+    expect(t.listCalls()).to.equal(2);
+    expect(t.watch.streams.map((s) => s.query.resourceVersion)).to.deep.equal(['900', '8']);
+    expect(t.events).to.deep.equal(['add a=1', 'update a 1->2']);
+    expect(t.errors).to.have.length(1);
+    await t.informer.stop();
+  });
+
+  it('Given the watch request answered with HTTP 504, Then it lists again after the back-off', async () => {
+    const t = setup([() => ({ items: [], metadata: { resourceVersion: '10' } })]);
+    t.watch.failNext = [Object.assign(new Error('Gateway Timeout'), { statusCode: 504 })];
+    t.informer.start();
+    await until(() => t.listCalls() === 2 && t.watch.streams.length === 2, 'a relist and a new watch');
+    expect(t.errors).to.have.length(1);
+    await t.informer.stop();
+  });
+
   it('Given the list fails, Then it is not synced and retries until the list succeeds', async () => {
     let calls = 0;
     const t = setup([
